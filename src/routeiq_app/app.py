@@ -1,0 +1,81 @@
+"""The Litestar app factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp as LitestarASGIApp
+
+from routeiq_app.container import Container
+from routeiq_app.errors import exception_handlers
+from routeiq_app.middleware import BackpressureMiddleware, CorsMiddleware, RequestIdMiddleware
+from routeiq_app.middleware.asgi_types import ASGIApp
+from routeiq_app.routes import live, ready
+from routeiq_app.settings import Settings
+from routeiq_core import __version__
+
+logger = logging.getLogger("routeiq.app")
+
+
+def _provide(provider: Callable[[], Any]) -> Provide:
+    """Bridge a container provider into a Litestar dependency (resolved per request, never cached)."""
+
+    def dependency() -> Any:
+        return provider()
+
+    return Provide(dependency, sync_to_thread=False, use_cache=False)
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    """Build the gateway app around ``container`` (a new one from the environment when None).
+
+    Middleware, outermost first: request id, CORS, backpressure, then Litestar's exception handling
+    and routing; so every response, including a shed 503 and a 404, carries ``X-Request-ID`` and CORS.
+    """
+    container = container or Container()
+    settings: Settings = container.settings()
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        initialised = container.init_resources()
+        if initialised is not None:
+            await initialised
+        container.lifecycle().mark_ready()
+        logger.info("routeiq %s ready", __version__)
+        try:
+            yield
+        finally:
+            container.lifecycle().mark_draining()
+            closed = container.shutdown_resources()
+            if closed is not None:
+                await closed
+            container.lifecycle().mark_stopped()
+
+    app = Litestar(
+        route_handlers=[live, ready],
+        dependencies={"readiness": _provide(container.readiness)},
+        exception_handlers=exception_handlers(),
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="RouteIQ", version=__version__, path="/schema"),
+        logging_config=None,
+        debug=False,
+    )
+    app.state.container = container
+    wrapped = _wrap(cast(ASGIApp, app.asgi_handler), container, settings)
+    app.asgi_handler = cast(LitestarASGIApp, wrapped)
+    return app
+
+
+def _wrap(inner: ASGIApp, container: Container, settings: Settings) -> ASGIApp:
+    handler: ASGIApp = BackpressureMiddleware(
+        inner, container.limiter(), retry_after_s=settings.server.shed_retry_after_s
+    )
+    if settings.server.cors_origins:
+        handler = CorsMiddleware(handler, settings.server.cors_origins)
+    return RequestIdMiddleware(handler)

@@ -1,0 +1,154 @@
+"""The ``routeiq`` command: serve, config validate, config docs, --version."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from routeiq_app.settings import Settings, load_settings
+from routeiq_app.settings.docs import render_reference
+from routeiq_app.settings.schema import CONFIG_ENV, env_name
+from routeiq_core import __version__
+from routeiq_core.errors import ConfigurationError
+
+EXIT_CONFIG = 2
+DEFAULT_DOCS = "docs/configuration.md"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``routeiq`` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        status: int = args.run(args)
+    except ConfigurationError as exc:
+        for problem in exc.problems:
+            print(f"routeiq: {problem}", file=sys.stderr)
+        print(f"routeiq: {len(exc.problems)} configuration problem(s); nothing was started", file=sys.stderr)
+        return EXIT_CONFIG
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="routeiq", description="RouteIQ AI gateway")
+    parser.add_argument("--version", action="version", version=f"routeiq {__version__}")
+    sub = parser.add_subparsers(title="commands")
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", help=f"YAML settings file (default: ${CONFIG_ENV})")
+    serve.add_argument("--host", help="bind address (server.host)")
+    serve.add_argument("--port", help="port (server.port)")
+    serve.add_argument("--workers", help="worker processes (server.workers)")
+    serve.set_defaults(run=_serve)
+
+    config = sub.add_parser("config", help="check or document the settings")
+    config_sub = config.add_subparsers(title="config commands", required=True)
+    validate = config_sub.add_parser("validate", help="validate a config file plus the environment")
+    validate.add_argument("path", nargs="?", help=f"YAML file (default: ${CONFIG_ENV})")
+    validate.set_defaults(run=_validate)
+    docs = config_sub.add_parser("docs", help="write the configuration reference")
+    docs.add_argument("--output", default=DEFAULT_DOCS, help=f"file to write (default: {DEFAULT_DOCS})")
+    docs.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    docs.set_defaults(run=_docs)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    load_settings(args.path)
+    source = args.path or os.environ.get(CONFIG_ENV) or "defaults"
+    print(f"OK: {source} with the ROUTEIQ_* environment is a valid configuration")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    text = render_reference()
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            print(f"{target} is out of date: run `routeiq config docs`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # Flags become environment overrides so that every worker process loads the same settings.
+    overrides = {
+        ("server", "host"): args.host,
+        ("server", "port"): args.port,
+        ("server", "workers"): args.workers,
+    }
+    for path, value in overrides.items():
+        if value is not None:
+            os.environ[env_name(path)] = str(value)
+    if args.config:
+        os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+    settings = load_settings()
+    problem = bind_problem(settings)
+    if problem:
+        raise ConfigurationError([problem])
+    _run_server(settings)
+    return 0
+
+
+def bind_problem(settings: Settings) -> str | None:
+    """Refuse to run open (no master key) on a non-loopback address unless explicitly allowed."""
+    if settings.security.master_key or _is_loopback(settings.server.host):
+        return None
+    if settings.security.allow_open_non_loopback:
+        return None
+    return (
+        f"{env_name(('server', 'host'))}={settings.server.host!r}: binding a non-loopback address "
+        f"without a master key would expose the gateway to anyone; set "
+        f"{env_name(('security', 'master_key'))} or, to accept the risk, "
+        f"{env_name(('security', 'allow_open_non_loopback'))}=true"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _run_server(settings: Settings) -> None:
+    # The server is imported only by the command that runs it.
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    if settings.security.master_key is None:
+        print(
+            f"routeiq: WARNING: no master key set; the gateway is OPEN to anyone who can reach "
+            f"{settings.server.host}:{settings.server.port}",
+            file=sys.stderr,
+        )
+    server = Server(
+        "routeiq_app.app:create_app",
+        address=settings.server.host,
+        port=settings.server.port,
+        interface=Interfaces.ASGI,
+        workers=settings.server.workers,
+        factory=True,
+        log_level=LogLevels(settings.server.log_level),
+    )
+    server.serve()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

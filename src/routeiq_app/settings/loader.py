@@ -1,0 +1,202 @@
+"""Load settings: defaults < YAML file < ``OTEL_*`` < ``ROUTEIQ_SECTION__FIELD`` environment.
+
+Every problem is collected before failing, each naming the variable or YAML path, what was expected
+and what was given; :class:`routeiq_core.ConfigurationError` carries the whole list.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path as FilePath
+from typing import Any
+
+import msgspec
+import yaml
+
+from routeiq_app.settings import schema
+from routeiq_app.settings.model import Settings
+from routeiq_app.settings.schema import Path
+from routeiq_core.errors import ConfigurationError
+
+SECRET_PREFIX = "os.environ/"
+
+
+class _Source(msgspec.Struct, frozen=True):
+    """Where one raw value came from, to name it in an error."""
+
+    label: str
+    from_env: bool
+
+
+class _Raw:
+    """The merged raw tree with the origin of every value in it."""
+
+    def __init__(self, config_file: str | None) -> None:
+        self.tree: dict[str, Any] = {}
+        self.sources: dict[Path, _Source] = {}
+        self.config_file = config_file
+        self.problems: list[str] = []
+
+    def source(self, path: Path) -> _Source:
+        found = self.sources.get(path)
+        if found is not None:
+            return found
+        where = f"{self.config_file}: " if self.config_file else ""
+        return _Source(where + schema.dotted(path), from_env=False)
+
+    def set(self, path: Path, value: Any, source: _Source) -> None:
+        node = self.tree
+        for part in path[:-1]:
+            child = node.get(str(part))
+            if not isinstance(child, dict):
+                child = node[str(part)] = {}
+            node = child
+        node[str(path[-1])] = value
+        self.sources[path] = source
+
+
+def load_settings(config_path: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build validated :class:`Settings`.
+
+    Args:
+        config_path: YAML file to read; when None, ``ROUTEIQ_CONFIG`` from ``environ`` (if set).
+        environ: The environment to read (defaults to ``os.environ``).
+
+    Raises:
+        ConfigurationError: listing every problem found.
+    """
+    env = os.environ if environ is None else environ
+    path = config_path or env.get(schema.CONFIG_ENV) or None
+    raw = _Raw(path)
+    if path:
+        _read_yaml(raw, path)
+    _apply_otel(raw, env)
+    _apply_env(raw, env)
+    settings = _build(Settings, raw.tree, (), raw, env)
+    if raw.problems:
+        raise ConfigurationError(raw.problems)
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _read_yaml(raw: _Raw, path: str) -> None:
+    try:
+        text = FilePath(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raw.problems.append(f"{path}: cannot read the config file ({exc.strerror or exc})")
+        return
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raw.problems.append(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}")
+        return
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raw.problems.append(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
+        return
+    raw.tree = data
+
+
+def _apply_otel(raw: _Raw, env: Mapping[str, str]) -> None:
+    for var, path in schema.OTEL_ENV_MAP:
+        if var in env:
+            raw.set(path, env[var], _Source(f"{var}", from_env=True))
+
+
+def _apply_env(raw: _Raw, env: Mapping[str, str]) -> None:
+    known = {schema.env_name(path): path for path, _ in schema.iter_leaves(Settings)}
+    for var in sorted(env):
+        if not var.startswith(schema.ENV_PREFIX) or var == schema.CONFIG_ENV:
+            continue
+        path = known.get(var)
+        if path is None:
+            suggestion = _did_you_mean_env(var, [*known, schema.CONFIG_ENV])
+            raw.problems.append(f"{var}: unknown setting{suggestion}")
+            continue
+        raw.set(path, env[var], _Source(var, from_env=True))
+
+
+def _did_you_mean_env(var: str, known: list[str]) -> str:
+    strip = len(schema.ENV_PREFIX)
+    by_suffix = {name[strip:]: name for name in known}
+    hint = difflib.get_close_matches(var[strip:], list(by_suffix), n=1, cutoff=0.75)
+    return f"; did you mean {by_suffix[hint[0]]}?" if hint else "; see docs/configuration.md"
+
+
+def _build(cls: type[msgspec.Struct], data: Any, path: Path, raw: _Raw, env: Mapping[str, str]) -> Any:
+    """Validate ``data`` against section ``cls`` field by field, recording every problem."""
+    if not isinstance(data, dict):
+        src = raw.source(path)
+        raw.problems.append(f"{src.label}={data!r}: expected {schema.expected(cls)}")
+        return None
+    infos = {info.name: info for info in schema.fields(cls)}
+    for key in data:
+        if key not in infos:
+            hint = difflib.get_close_matches(str(key), list(infos), n=1, cutoff=0.6)
+            label = raw.source((*path, str(key))).label
+            suggestion = f"; did you mean {schema.dotted((*path, hint[0]))}?" if hint else ""
+            valid = ", ".join(infos)
+            raw.problems.append(f"{label}: unknown key{suggestion} (valid keys here: {valid})")
+    values: dict[str, Any] = {}
+    for name, info in infos.items():
+        if name not in data:
+            continue
+        values[name] = _build_field(info.type, data[name], (*path, name), raw, env)
+    if raw.problems:
+        return None
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        where = raw.config_file or "settings"
+        raw.problems.append(f"{where}: {schema.dotted(path) or 'settings'}: {exc}")
+        return None
+
+
+def _build_field(tp: Any, value: Any, path: Path, raw: _Raw, env: Mapping[str, str]) -> Any:
+    sub = schema.section_type(tp)
+    if sub is not None:
+        return _build(sub, value, path, raw, env)
+    item = schema.list_item_section(tp)
+    if item is not None and isinstance(value, list):
+        return [_build(item, v, (*path, i), raw, env) for i, v in enumerate(value)]
+    return _convert_leaf(tp, value, path, raw, env)
+
+
+def _convert_leaf(tp: Any, value: Any, path: Path, raw: _Raw, env: Mapping[str, str]) -> Any:
+    src = raw.source(path)
+    shown = f"{src.label}={value!r}"
+    if isinstance(value, str) and value.startswith(SECRET_PREFIX):
+        name = value[len(SECRET_PREFIX) :]
+        if name not in env:
+            raw.problems.append(f"{shown}: environment variable {name} is not set")
+            return None
+        value = env[name]
+        shown = f"{src.label}=<from {name}>"
+    if src.from_env and isinstance(value, str):
+        value = _parse_env_value(tp, value)
+    try:
+        return msgspec.convert(value, tp, strict=False)
+    except msgspec.ValidationError:
+        raw.problems.append(f"{shown}: expected {schema.expected(tp)}")
+        return None
+
+
+def _parse_env_value(tp: Any, value: str) -> Any:
+    """Environment values are strings: lists may be JSON or comma-separated; empty means none."""
+    stripped = value.strip()
+    if stripped == "" and schema.is_optional(tp):
+        return None
+    if stripped and stripped[0] in "[{":
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    if schema.is_list(tp):
+        return [part.strip() for part in stripped.split(",") if part.strip()]
+    return value

@@ -1,0 +1,120 @@
+"""The `routeiq` command as a user runs it: real subprocesses, real sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from routeiq_core import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUTEIQ = [sys.executable, "-m", "routeiq_app.cli"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROUTEIQ_", "OTEL_"))}
+    env.update(extra)
+    return env
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ROUTEIQ, *args], capture_output=True, text=True, env=clean_env(**env), timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_one_version_everywhere() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert __version__ == declared
+    assert run("--version").stdout.strip() == f"routeiq {declared}"
+
+
+def test_bad_environment_exits_2_with_one_line_per_problem() -> None:
+    r = run("serve", ROUTEIQ_SERVER__PORT="abc", ROUTEIQ_SERVER__WORKRS="2")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert "routeiq: ROUTEIQ_SERVER__PORT='abc': expected an integer between 1 and 65535" in lines
+    assert "routeiq: ROUTEIQ_SERVER__WORKRS: unknown setting; did you mean ROUTEIQ_SERVER__WORKERS?" in lines
+    assert lines[-1] == "routeiq: 2 configuration problem(s); nothing was started"
+
+
+def test_config_validate(tmp_path: Path) -> None:
+    good = run("config", "validate", str(ROOT / "examples" / "demo-config.yaml"))
+    assert good.returncode == 0, good.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server:\n  port: 0\n")
+    r = run("config", "validate", str(bad))
+    assert r.returncode == 2
+    assert f"routeiq: {bad}: server.port=0: expected an integer between 1 and 65535" in r.stderr
+
+
+def test_config_docs_check_detects_staleness(tmp_path: Path) -> None:
+    target = tmp_path / "configuration.md"
+    assert run("config", "docs", "--output", str(target)).returncode == 0
+    assert run("config", "docs", "--output", str(target), "--check").returncode == 0
+    target.write_text(target.read_text() + "drift\n")
+    assert run("config", "docs", "--output", str(target), "--check").returncode == 1
+
+
+def test_refuses_open_non_loopback_bind() -> None:
+    r = run("serve", "--host", "0.0.0.0")
+    assert r.returncode == 2
+    assert "without a master key" in r.stderr
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*ROUTEIQ, "serve", "--config", str(ROOT / "examples" / "demo-config.yaml"), "--port", str(port)],
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"server did not become ready: {proc.communicate()[0]}")
+    yield proc, base
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_serve_answers_health_404_and_stops_on_sigterm(server: tuple[subprocess.Popen[str], str]) -> None:
+    proc, base = server
+    ready = httpx.get(f"{base}/health/ready", timeout=5)
+    assert (ready.status_code, ready.json()["version"]) == (200, __version__)
+    missing = httpx.get(f"{base}/nope", timeout=5)
+    assert missing.status_code == 404
+    assert missing.headers["x-request-id"]
+    assert missing.json()["error"]["code"] == "not_found"
+    assert httpx.get(f"{base}/schema/openapi.json", timeout=5).json()["info"]["version"] == __version__
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    output = proc.stdout.read() if proc.stdout else ""
+    assert "WARNING: no master key set" in output
