@@ -16,7 +16,7 @@ from routeiq_app.container import Container
 from routeiq_app.errors import exception_handlers
 from routeiq_app.middleware import BackpressureMiddleware, CorsMiddleware, RequestIdMiddleware
 from routeiq_app.middleware.asgi_types import ASGIApp
-from routeiq_app.routes import live, ready
+from routeiq_app.routes import admin_routes, get_model, list_models, live, openai_routes, ready
 from routeiq_app.settings import Settings
 from routeiq_core import __version__
 
@@ -57,9 +57,16 @@ def create_app(container: Container | None = None) -> Litestar:
                 await closed
             container.lifecycle().mark_stopped()
 
+    hot_routes = openai_routes(container.gateway, container.auth(), settings.server.max_request_body_bytes)
     app = Litestar(
-        route_handlers=[live, ready],
-        dependencies={"readiness": _provide(container.readiness)},
+        route_handlers=[live, ready, list_models, get_model, *admin_routes, *hot_routes],
+        dependencies={
+            "readiness": _provide(container.readiness),
+            "catalog": _provide(container.catalog),
+            "auth": _provide(container.auth),
+            "breakers": _provide(container.breakers),
+            "metrics": _provide(container.metrics),
+        },
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="RouteIQ", version=__version__, path="/schema"),

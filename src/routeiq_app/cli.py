@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.settings import Settings, load_settings
 from routeiq_app.settings.docs import render_reference
 from routeiq_app.settings.schema import CONFIG_ENV, env_name
@@ -61,9 +62,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    load_settings(args.path)
+    settings = load_settings(args.path)
+    catalog = build_catalog(settings, args.path or os.environ.get(CONFIG_ENV))
     source = args.path or os.environ.get(CONFIG_ENV) or "defaults"
-    print(f"OK: {source} with the ROUTEIQ_* environment is a valid configuration")
+    groups = ", ".join(catalog.names()) or "none"
+    print(f"OK: {source} with the ROUTEIQ_* environment is a valid configuration (model groups: {groups})")
     return 0
 
 
@@ -96,6 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.config:
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     settings = load_settings()
+    build_catalog(settings, os.environ.get(CONFIG_ENV))
     problem = bind_problem(settings)
     if problem:
         raise ConfigurationError([problem])

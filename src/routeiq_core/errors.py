@@ -78,20 +78,67 @@ class RateLimitError(RouteIQError):
     default_code = "rate_limit_exceeded"
 
 
-class UpstreamTimeoutError(RouteIQError):
-    """An upstream did not answer within its deadline."""
-
-    status_code = 408
-    error_type = "timeout_error"
-    default_code = "timeout"
-
-
 class UpstreamError(RouteIQError):
-    """An upstream provider failed."""
+    """An upstream provider failed; carries the status to answer with and whether to retry.
 
-    status_code = 502
+    Args:
+        message: The upstream's message (or ours when it gave none).
+        status_code: Status for the client: the upstream's 4xx/5xx, 502 for a broken upstream.
+        retryable: Connect errors, timeouts, 429 and 5xx may succeed on another attempt.
+        retry_after_s: The upstream's ``Retry-After``, if it sent one.
+        deployment_id: The deployment that failed.
+    """
+
     error_type = "api_error"
     default_code = "upstream_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 502,
+        retryable: bool = False,
+        retry_after_s: float | None = None,
+        deployment_id: str | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        headers = {"Retry-After": str(max(1, round(retry_after_s)))} if retry_after_s is not None else None
+        super().__init__(message, param=param, code=code, headers=headers)
+        self.status_code = status_code
+        self.error_type = error_type or _type_for_status(status_code)
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s
+        self.deployment_id = deployment_id
+
+    @property
+    def is_context_overflow(self) -> bool:
+        """The upstream refused the prompt as longer than its context window."""
+        return self.code == "context_length_exceeded"
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """An upstream did not answer within its deadline (retryable, 408)."""
+
+    default_code = "timeout"
+
+    def __init__(self, message: str, *, deployment_id: str | None = None) -> None:
+        super().__init__(
+            message, status_code=408, retryable=True, deployment_id=deployment_id, error_type="timeout_error"
+        )
+
+
+def _type_for_status(status: int) -> str:
+    if status == 401:
+        return "authentication_error"
+    if status == 403:
+        return "permission_error"
+    if status == 429:
+        return "rate_limit_error"
+    if status == 408:
+        return "timeout_error"
+    return "invalid_request_error" if status < 500 else "api_error"
 
 
 class ServiceUnavailableError(RouteIQError):

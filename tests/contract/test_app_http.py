@@ -162,7 +162,9 @@ def test_ready_reports_version_and_components(client: TestClient[Litestar]) -> N
     r = client.get("/health/ready")
     assert r.status_code == 200
     body = r.json()
-    assert (body["status"], body["version"], body["phase"]) == ("ok", __version__, "ready")
+    assert (body["status"], body["version"], body["phase"]) == ("degraded", __version__, "ready")
+    deployments = next(c for c in body["components"] if c["name"] == "deployments")
+    assert deployments["reason"] == "no model groups are configured"
 
 
 def test_ready_is_503_when_draining(client: TestClient[Litestar], app: Litestar) -> None:

@@ -35,10 +35,14 @@ def render_reference() -> str:
     for info in schema.fields(Settings):
         section = schema.section_type(info.type)
         if section is None:
-            out.append(_section_table(info.name, [((info.name,), info)], Settings.__doc__ or ""))
+            out.append(_section_table(info.name, [((info.name,), info)], schema.description(info)))
             continue
         rows = list(schema.iter_leaves(section, (info.name,)))
         out.append(_section_table(info.name, rows, section.__doc__ or ""))
+    for info in schema.fields(Settings):
+        item = schema.list_item_section(info.type)
+        if item is not None:
+            out.append(_item_table(info.name, item))
     out.append(_otel_table())
     return "\n".join(out).rstrip() + "\n"
 
@@ -52,6 +56,25 @@ def _section_table(name: str, rows: list[tuple[schema.Path, msgspec.structs.Fiel
             f"| `{schema.dotted(path)}` | `{schema.env_name(path)}` | {schema.expected(info.type)} "
             f"| {_default(info)} | {schema.description(info)} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def _item_table(name: str, item: type[msgspec.Struct]) -> str:
+    lines = [f"## Entries of `{name}`", "", (item.__doc__ or "").strip(), ""]
+    lines.append("| Key | Type | Default | Description |")
+    lines.append("|---|---|---|---|")
+    for path, info in schema.iter_leaves(item, (f"{name}[]",)):
+        cells = (
+            f"`{schema.dotted(path)}`",
+            schema.expected(info.type),
+            _default(info),
+            schema.description(info),
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    for sub in (schema.section_type(i.type) for i in schema.fields(item)):
+        if sub is not None and sub.__doc__:
+            lines.append("")
+            lines.append(f"`{sub.__name__}`: {' '.join(sub.__doc__.split())}")
     return "\n".join(lines) + "\n"
 
 

@@ -136,8 +136,12 @@ def _build(cls: type[msgspec.Struct], data: Any, path: Path, raw: _Raw, env: Map
         raw.problems.append(f"{src.label}={data!r}: expected {schema.expected(cls)}")
         return None
     infos = {info.name: info for info in schema.fields(cls)}
+    collect_into: str | None = getattr(cls, "__collect_unknown__", None)
+    collected: dict[str, Any] = {}
     for key in data:
-        if key not in infos:
+        if key not in infos and collect_into is not None:
+            collected[str(key)] = data[key]
+        elif key not in infos:
             hint = difflib.get_close_matches(str(key), list(infos), n=1, cutoff=0.6)
             label = raw.source((*path, str(key))).label
             suggestion = f"; did you mean {schema.dotted((*path, hint[0]))}?" if hint else ""
@@ -146,8 +150,13 @@ def _build(cls: type[msgspec.Struct], data: Any, path: Path, raw: _Raw, env: Map
     values: dict[str, Any] = {}
     for name, info in infos.items():
         if name not in data:
+            if info.required:
+                where = raw.source((*path, name)).label
+                raw.problems.append(f"{where}: missing required key (expected {schema.expected(info.type)})")
             continue
         values[name] = _build_field(info.type, data[name], (*path, name), raw, env)
+    if collect_into is not None and collected:
+        values[collect_into] = {**values.get(collect_into, {}), **collected}
     if raw.problems:
         return None
     try:

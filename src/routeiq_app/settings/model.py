@@ -7,13 +7,17 @@ reference page from this module alone. Environment variables are derived from th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
 
+from routeiq_adapters.providers.mock import MockBehaviour
+
 PositiveInt = Annotated[int, Meta(ge=1)]
 PositiveFloat = Annotated[float, Meta(gt=0)]
+NonNegativeInt = Annotated[int, Meta(ge=0)]
+NonNegativeFloat = Annotated[float, Meta(ge=0)]
 Port = Annotated[int, Meta(ge=1, le=65535)]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -40,6 +44,9 @@ class ServerSettings(_Section, frozen=True):
     shed_retry_after_s: Annotated[
         PositiveInt, Meta(description="Retry-After seconds sent with a load-shed 503.")
     ] = 1
+    max_request_body_bytes: Annotated[
+        PositiveInt, Meta(description="Largest request body accepted; larger ones get 413.")
+    ] = 16 * 1024 * 1024
     cors_origins: Annotated[
         list[str],
         Meta(description="Origins allowed by CORS (`*` for any). Empty disables CORS headers."),
@@ -75,9 +82,138 @@ class ObservabilitySettings(_Section, frozen=True):
     ] = "routeiq"
 
 
+class LiteLLMParams(_Section, frozen=True):
+    """How to reach one deployment (LiteLLM's `litellm_params` shape).
+
+    Keys not listed here are kept and passed to LiteLLM (provider-specific parameters such as
+    `api_version` or `aws_region_name`); they are an error for `openai` and `mock` deployments.
+    """
+
+    __collect_unknown__: ClassVar[str] = "extra"
+
+    model: Annotated[
+        str,
+        Meta(
+            description="`<provider>/<upstream model>`: `mock/...` (built-in mock), `openai/...` (native "
+            "OpenAI-compatible client; also for vLLM, Ollama, Groq, Together with `api_base`), "
+            "anything else goes through LiteLLM."
+        ),
+    ]
+    adapter: Annotated[
+        Literal["auto", "openai", "litellm", "mock"],
+        Meta(description="Force an adapter instead of choosing by the `model` prefix."),
+    ] = "auto"
+    api_base: Annotated[
+        str | None, Meta(description="Upstream base URL, e.g. `http://127.0.0.1:8000/v1`.")
+    ] = None
+    api_key: Annotated[str | None, Meta(description="Upstream API key; write `os.environ/NAME`.")] = None
+    timeout: Annotated[
+        PositiveFloat | None,
+        Meta(description="Seconds one call may take (streams: to the first and between chunks)."),
+    ] = None
+    weight: Annotated[NonNegativeFloat, Meta(description="Share of traffic in the weighted shuffle.")] = 1.0
+    rpm: Annotated[PositiveInt | None, Meta(description="Requests per minute this deployment allows.")] = None
+    tpm: Annotated[PositiveInt | None, Meta(description="Tokens per minute this deployment allows.")] = None
+    tags: Annotated[list[str], Meta(description="Tags for tag-based routing.")] = msgspec.field(
+        default_factory=list
+    )
+    input_cost_per_token: Annotated[
+        NonNegativeFloat | None, Meta(description="LiteLLM-style input price per token.")
+    ] = None
+    output_cost_per_token: Annotated[
+        NonNegativeFloat | None, Meta(description="LiteLLM-style output price per token.")
+    ] = None
+    mock: Annotated[MockBehaviour, Meta(description="Behaviour of a `mock/...` deployment.")] = msgspec.field(
+        default_factory=MockBehaviour
+    )
+    extra: Annotated[
+        dict[str, Any],
+        Meta(description="Provider-specific keys passed to LiteLLM (filled from unknown keys)."),
+    ] = msgspec.field(default_factory=dict)
+
+
+class ModelInfo(_Section, frozen=True):
+    """Facts about one deployment."""
+
+    id: Annotated[str | None, Meta(description="Deployment id (default `<model_name>-<n>`).")] = None
+    max_input_tokens: Annotated[
+        PositiveInt | None, Meta(description="Context window; longer prompts go to context-window fallbacks.")
+    ] = None
+    input_price_per_mtok: Annotated[
+        NonNegativeFloat | None, Meta(description="Input price per 1M tokens.")
+    ] = None
+    output_price_per_mtok: Annotated[
+        NonNegativeFloat | None, Meta(description="Output price per 1M tokens.")
+    ] = None
+
+
+class DeploymentSettings(_Section, frozen=True):
+    """One entry of `model_list` (the LiteLLM config shape)."""
+
+    model_name: Annotated[str, Meta(description="The public model group this deployment serves.")]
+    litellm_params: Annotated[LiteLLMParams, Meta(description="How to reach the deployment.")]
+    model_info: Annotated[ModelInfo, Meta(description="Facts about the deployment.")] = msgspec.field(
+        default_factory=ModelInfo
+    )
+
+
+class RoutingSettings(_Section, frozen=True):
+    """How requests are routed among model groups and deployments."""
+
+    strategy: Annotated[
+        Literal["simple-shuffle"], Meta(description="Deployment strategy inside a model group.")
+    ] = "simple-shuffle"
+    model_group_alias: Annotated[
+        dict[str, str], Meta(description="Extra public names: `{alias: model_group}`.")
+    ] = msgspec.field(default_factory=dict)
+    fallbacks: Annotated[
+        list[dict[str, list[str]]],
+        Meta(description="Ordered fallback groups when a group fails: `[{group: [fallback, ...]}]`."),
+    ] = msgspec.field(default_factory=list)
+    context_window_fallbacks: Annotated[
+        list[dict[str, list[str]]],
+        Meta(description="Groups to use when the prompt is longer than a group's context window."),
+    ] = msgspec.field(default_factory=list)
+    seed: Annotated[
+        int | None, Meta(description="Seed of the routing random generator (tests, replays).")
+    ] = None
+
+
+class ResilienceSettings(_Section, frozen=True):
+    """Retries, deadlines and circuit breakers."""
+
+    num_retries: Annotated[
+        NonNegativeInt, Meta(description="Retries per model group after the first attempt.")
+    ] = 2
+    retry_base_delay_s: Annotated[
+        PositiveFloat, Meta(description="Backoff scale: retry n waits up to base * 2^(n-1) (full jitter).")
+    ] = 0.1
+    retry_max_delay_s: Annotated[
+        PositiveFloat, Meta(description="Longest single backoff, also the cap on an upstream Retry-After.")
+    ] = 5.0
+    request_timeout_s: Annotated[
+        PositiveFloat, Meta(description="Overall deadline of one request across all attempts.")
+    ] = 600.0
+    default_timeout_s: Annotated[
+        PositiveFloat, Meta(description="Per-call timeout of deployments that set none.")
+    ] = 60.0
+    breaker_failure_threshold: Annotated[
+        PositiveInt, Meta(description="Consecutive failures that open a deployment's circuit breaker.")
+    ] = 5
+    breaker_cooldown_s: Annotated[
+        PositiveFloat, Meta(description="Seconds an open breaker waits before letting a probe through.")
+    ] = 30.0
+
+
 class Settings(_Section, frozen=True):
     """The whole RouteIQ configuration."""
 
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    model_list: Annotated[
+        list[DeploymentSettings],
+        Meta(description="Deployments, LiteLLM-compatible. Environment: a JSON array in ROUTEIQ_MODEL_LIST."),
+    ] = msgspec.field(default_factory=list)
+    routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
+    resilience: ResilienceSettings = msgspec.field(default_factory=ResilienceSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)

@@ -1,5 +1,21 @@
-"""Resilience logic: admission control (and, later, retries, breakers and deadlines)."""
+"""Resilience logic: admission control, retry timing, circuit breakers."""
 
 from routeiq_core.resilience.backpressure import ConcurrencyLimiter
+from routeiq_core.resilience.circuit_breaker import (
+    BreakerConfig,
+    BreakerRegistry,
+    BreakerState,
+    CircuitBreaker,
+    reporting_transitions,
+)
+from routeiq_core.resilience.retry import RetryPolicy
 
-__all__ = ["ConcurrencyLimiter"]
+__all__ = [
+    "BreakerConfig",
+    "BreakerRegistry",
+    "BreakerState",
+    "CircuitBreaker",
+    "ConcurrencyLimiter",
+    "RetryPolicy",
+    "reporting_transitions",
+]

@@ -1,0 +1,279 @@
+"""The fast path to OpenAI-compatible upstreams (OpenAI, vLLM, Ollama, Groq, Together, ...) over aiohttp.
+
+Bodies pass through as bytes: requests are encoded once, answers and stream frames are never
+re-encoded, and only ``usage`` is decoded from a complete answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from types import MappingProxyType
+from typing import Any
+
+import aiohttp
+import anyio
+import msgspec
+
+from routeiq_adapters.providers.http_errors import error_from_event, error_from_status
+from routeiq_core.catalog import Deployment
+from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.providers import Operation, ProviderReply, Usage
+
+DEFAULT_API_BASE = "https://api.openai.com/v1"
+_PATHS = MappingProxyType(
+    {
+        Operation.CHAT: "/chat/completions",
+        Operation.COMPLETIONS: "/completions",
+        Operation.EMBEDDINGS: "/embeddings",
+    }
+)
+_DATA = b"data: "
+_DONE = b"[DONE]"
+_DRAIN_AFTER_DONE_S = 0.1
+
+
+class _UsageOnly(msgspec.Struct):
+    usage: Usage | None = None
+
+
+class OpenAICompatibleProvider:
+    """The ``openai`` adapter of the provider port: one keep-alive aiohttp pool per upstream base URL.
+
+    Sessions are opened inside the event loop, by :meth:`open` at startup or lazily on first use.
+
+    Args:
+        pool_size: Most connections open at once to one base URL (further calls wait for one).
+        dns_cache_ttl_s: How long a resolved upstream address is reused.
+        keepalive_s: How long an idle pooled connection stays open.
+    """
+
+    def __init__(
+        self, *, pool_size: int = 512, dns_cache_ttl_s: int = 300, keepalive_s: float = 30.0
+    ) -> None:
+        self._pool_size = pool_size
+        self._dns_cache_ttl_s = dns_cache_ttl_s
+        self._keepalive_s = keepalive_s
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._encoder = msgspec.json.Encoder()
+
+    async def open(self, deployments: Iterable[Deployment]) -> None:
+        """Open the pools of every ``openai`` deployment's base URL now, rather than on first call."""
+        for deployment in deployments:
+            if deployment.adapter == "openai":
+                self._session(deployment)
+
+    async def send(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> ProviderReply:
+        """POST the payload and return the upstream's body as is, with its usage; all within ``timeout_s``."""
+        session = self._session(deployment)
+        try:
+            async with session.post(
+                _base(deployment) + _PATHS[operation],
+                data=self._encode(payload, operation, stream=False),
+                headers=_headers(deployment, stream=False),
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                status, headers = response.status, response.headers
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(exc, deployment, timeout_s) from exc
+        if not 200 <= status < 300:
+            raise error_from_status(status, body, headers, deployment.id)
+        return ProviderReply(body=body, usage=_usage(body, deployment))
+
+    async def stream(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> AsyncIterator[bytes]:
+        """Relay the upstream's SSE events byte for byte, ``[DONE]`` and keep-alive comments dropped.
+
+        Connecting and each read must each finish within ``timeout_s``. Closing the iterator early
+        closes the upstream connection, which cancels the upstream request.
+        """
+        session = self._session(deployment)
+        # connect bounds the wait for a pooled connection too; sock_read bounds each read, the head included
+        timeout = aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s)
+        try:
+            response = await session.post(
+                _base(deployment) + _PATHS[operation],
+                data=self._encode(payload, operation, stream=True),
+                headers=_headers(deployment, stream=True),
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(exc, deployment, timeout_s) from exc
+        finished = False
+        try:
+            await _raise_unless_event_stream(response, deployment)
+            splitter = _EventSplitter()
+            async for chunk in response.content.iter_any():
+                for event in splitter.feed(chunk):
+                    frame = _frame(event, deployment)
+                    if frame is _DONE:
+                        finished = True
+                        await _drain(response)
+                        return
+                    if frame is not None:
+                        yield frame
+            tail = splitter.tail()
+            frame = _frame(tail, deployment) if tail else None
+            finished = True
+            if frame is not None and frame is not _DONE:
+                yield frame
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(exc, deployment, timeout_s, streaming=True) from exc
+        finally:
+            if finished:
+                response.release()  # back to the pool when the body was read to the end, else closed
+            else:
+                response.close()  # the client went away or the upstream broke: cancel the request
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        sessions = tuple(self._sessions.values())
+        self._sessions.clear()
+        for session in sessions:
+            await session.close()
+
+    def _session(self, deployment: Deployment) -> aiohttp.ClientSession:
+        base = _base(deployment)
+        session = self._sessions.get(base)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size,
+                ttl_dns_cache=self._dns_cache_ttl_s,
+                keepalive_timeout=self._keepalive_s,
+            )
+            session = self._sessions[base] = aiohttp.ClientSession(connector=connector)
+        return session
+
+    def _encode(self, payload: dict[str, Any], operation: Operation, *, stream: bool) -> bytes:
+        if operation is not Operation.EMBEDDINGS and bool(payload.get("stream")) is not stream:
+            payload = payload | {"stream": stream}
+        return self._encoder.encode(payload)
+
+
+class _EventSplitter:
+    """Cuts a byte stream into SSE events at blank lines; CRLF line ends are read as LF."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        buffer = self._buffer
+        buffer += chunk
+        if b"\r" in buffer:
+            buffer[:] = buffer.replace(b"\r\n", b"\n")
+        events = []
+        start = 0
+        while (end := buffer.find(b"\n\n", start)) >= 0:
+            events.append(bytes(buffer[start:end]))
+            start = end + 2
+        del buffer[:start]
+        return events
+
+    def tail(self) -> bytes:
+        """What is left after the last blank line (an event the upstream did not terminate)."""
+        return bytes(self._buffer).strip()
+
+
+def _frame(event: bytes, deployment: Deployment) -> bytes | None:
+    """The frame to relay for one event: None to skip it, ``_DONE`` at the end; raises on an error event."""
+    event = event.strip(b"\n")
+    if event.startswith(_DATA) and b"\n" not in event:
+        data, frame = event[len(_DATA) :], event + b"\n\n"
+    else:  # comments, event/id fields, data split over lines or written as "data:"
+        parts = [line[5:].removeprefix(b" ") for line in event.split(b"\n") if line.startswith(b"data:")]
+        if not parts:
+            return None
+        data = b" ".join(parts)  # JSON split over lines: newlines between tokens are whitespace
+        frame = _DATA + data + b"\n\n"
+    if data.strip() == _DONE:
+        return _DONE
+    if b'"error"' in data:
+        error = error_from_event(data, deployment.id)
+        if error is not None:
+            raise error
+    return frame
+
+
+async def _raise_unless_event_stream(response: aiohttp.ClientResponse, deployment: Deployment) -> None:
+    if not 200 <= response.status < 300:
+        raise error_from_status(response.status, await response.read(), response.headers, deployment.id)
+    if response.content_type == "application/json":
+        body = await response.read()
+        raise error_from_event(body, deployment.id) or UpstreamError(
+            f"Deployment {deployment.id!r} answered a streaming request with plain JSON; "
+            "check that its upstream supports streaming.",
+            status_code=502,
+            deployment_id=deployment.id,
+        )
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read what follows ``[DONE]`` (the end of the chunked body) so the connection can be reused."""
+    with anyio.move_on_after(_DRAIN_AFTER_DONE_S):
+        while not response.content.at_eof() and await response.content.readany():
+            pass
+
+
+def _base(deployment: Deployment) -> str:
+    return (deployment.api_base or DEFAULT_API_BASE).rstrip("/")
+
+
+def _headers(deployment: Deployment, *, stream: bool) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream" if stream else "application/json",
+    }
+    if deployment.api_key:
+        headers["Authorization"] = f"Bearer {deployment.api_key}"
+    return headers
+
+
+def _usage(body: bytes, deployment: Deployment) -> Usage | None:
+    try:
+        return msgspec.json.decode(body, type=_UsageOnly).usage
+    except msgspec.ValidationError:
+        return None  # JSON with an unusual usage shape: relay it, count nothing
+    except msgspec.DecodeError:
+        raise UpstreamError(
+            f"Deployment {deployment.id!r} answered with a body that is not JSON: {body[:200]!r}",
+            status_code=502,
+            retryable=True,
+            deployment_id=deployment.id,
+        ) from None
+
+
+def _transport_error(
+    exc: BaseException, deployment: Deployment, timeout_s: float, *, streaming: bool = False
+) -> UpstreamError:
+    name = deployment.id
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeoutError(
+            f"Deployment {name!r} did not answer within {timeout_s:g}s", deployment_id=deployment.id
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return UpstreamError(
+            f"Cannot connect to deployment {name!r} at {_base(deployment)}: {exc.os_error}. "
+            "Check its api_base and that the upstream is running.",
+            status_code=502,
+            retryable=True,
+            deployment_id=deployment.id,
+            code="upstream_unreachable",
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return UpstreamError(
+            f"Deployment {name!r} has an invalid api_base {_base(deployment)!r}; fix its configuration.",
+            status_code=502,
+            deployment_id=deployment.id,
+        )
+    what = "stream broke before it ended" if streaming else "connection failed"
+    return UpstreamError(
+        f"Deployment {name!r}: the {what} ({type(exc).__name__}: {exc}).",
+        status_code=502,
+        retryable=True,
+        deployment_id=deployment.id,
+    )

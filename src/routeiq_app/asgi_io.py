@@ -1,0 +1,120 @@
+"""Lean ASGI reading and writing for the hot OpenAI routes (no per-request framework objects)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio
+import msgspec
+
+from routeiq_app.middleware.asgi_types import Receive, Send
+from routeiq_core.errors import InvalidRequestError, RouteIQError
+
+logger = logging.getLogger("routeiq.http")
+Headers = Sequence[tuple[bytes, bytes]]
+SSE_HEADERS = (
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+)
+
+
+class ClientDisconnected(Exception):
+    """The client went away before the request body arrived."""
+
+
+class PayloadTooLarge(RouteIQError):
+    """The request body is larger than the configured limit."""
+
+    status_code = 413
+    error_type = "invalid_request_error"
+    default_code = "request_too_large"
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """Read the whole request body, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def decode_object(body: bytes, decoder: msgspec.json.Decoder[dict[str, Any]]) -> dict[str, Any]:
+    """Decode a JSON object body or raise a 400 saying what is wrong."""
+    if not body:
+        raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError:
+        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidRequestError(
+            f"The request body is not valid JSON: {exc}.", code="invalid_json"
+        ) from None
+
+
+def validate(payload: dict[str, Any], wire_type: type[Any]) -> Any:
+    """Check ``payload`` against a wire Struct; a 400 naming the field on failure."""
+    try:
+        return msgspec.convert(payload, wire_type)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        param = None
+        if " - at `$." in message:
+            message, _, where = message.partition(" - at `$.")
+            param = where.rstrip("`")
+        elif "missing required field" in message:
+            param = message.rsplit("`", 2)[-2] if message.count("`") >= 2 else None
+        text = f"Invalid request: {message}" + (f" (field '{param}')" if param else "")
+        raise InvalidRequestError(text, param=param) from None
+
+
+async def send_json(send: Send, status: int, body: bytes, headers: Headers = ()) -> None:
+    """Send a complete JSON response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_stream(send: Send, receive: Receive, frames: AsyncIterator[bytes], headers: Headers) -> None:
+    """Send SSE frames as they come; a client disconnect stops the stream and closes ``frames``."""
+    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]})
+    async with anyio.create_task_group() as tg:
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            logger.info("client disconnected; cancelling the upstream stream")
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch_disconnect)
+        try:
+            async for frame in frames:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            logger.info("client connection lost while streaming")
+        finally:
+            with anyio.CancelScope(shield=True):
+                await frames.aclose()  # type: ignore[attr-defined]
+            tg.cancel_scope.cancel()

@@ -1,0 +1,101 @@
+"""The OpenAI-compatible hot path: chat, completions, embeddings (with and without ``/v1``).
+
+These are Litestar ``@asgi`` handlers: the app's middleware and exception handlers still apply, but
+each request costs one body read, one msgspec decode and one validation, with no per-request
+framework objects. Upstream JSON is passed to the client as bytes, streams frame by frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar import asgi
+from litestar.handlers import ASGIRouteHandler
+
+from routeiq_app.asgi_io import decode_object, read_body, send_json, send_stream, validate
+from routeiq_app.auth import MasterKeyAuth
+from routeiq_app.middleware.asgi_types import Receive, Scope, Send
+from routeiq_app.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from routeiq_core.errors import InvalidRequestError, RouteIQError
+from routeiq_core.gateway import Gateway, GatewayRequest, RouteDecision, estimate_prompt_tokens
+from routeiq_core.providers import Operation
+
+_WIRE_TYPES = (
+    (Operation.CHAT, ChatCompletionRequest, ("/v1/chat/completions", "/chat/completions")),
+    (Operation.COMPLETIONS, CompletionRequest, ("/v1/completions", "/completions")),
+    (Operation.EMBEDDINGS, EmbeddingRequest, ("/v1/embeddings", "/embeddings")),
+)
+
+
+class MethodNotAllowed(RouteIQError):
+    """Only POST is served on the OpenAI operation routes."""
+
+    status_code = 405
+    error_type = "invalid_request_error"
+    default_code = "method_not_allowed"
+
+
+def route_headers(route: RouteDecision) -> list[tuple[bytes, bytes]]:
+    """The ``x-routeiq-*`` headers describing a routing decision."""
+    return [
+        (b"x-routeiq-model-group", route.model_group.encode()),
+        (b"x-routeiq-deployment", route.deployment_id.encode()),
+        (b"x-routeiq-strategy", route.strategy.encode()),
+        (b"x-routeiq-attempts", str(route.attempts).encode()),
+    ]
+
+
+def openai_routes(
+    gateway_provider: Callable[[], Gateway], auth: MasterKeyAuth, max_body_bytes: int
+) -> list[ASGIRouteHandler]:
+    """Build the operation handlers bound to this app's gateway."""
+    decoder = msgspec.json.Decoder(dict[str, Any])
+    handlers = []
+    for operation, wire_type, paths in _WIRE_TYPES:
+        handler = _operation_handler(operation, wire_type, gateway_provider, auth, max_body_bytes, decoder)
+        handlers.append(asgi(path=list(paths), name=f"openai-{operation.value}", copy_scope=False)(handler))
+    return handlers
+
+
+def _operation_handler(
+    operation: Operation,
+    wire_type: type[Any],
+    gateway_provider: Callable[[], Gateway],
+    auth: MasterKeyAuth,
+    max_body_bytes: int,
+    decoder: msgspec.json.Decoder[dict[str, Any]],
+) -> Callable[[Scope, Receive, Send], Any]:
+    streamable = operation is not Operation.EMBEDDINGS
+
+    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            raise MethodNotAllowed(f"Use POST for {scope['path']}.")
+        auth.check(scope)
+        payload = decode_object(await read_body(receive, max_body_bytes), decoder)
+        parsed = validate(payload, wire_type)
+        stream = bool(streamable and parsed.stream)
+        if not streamable and payload.get("stream"):
+            raise InvalidRequestError("Embeddings cannot be streamed.", param="stream")
+        options = getattr(parsed, "stream_options", None)
+        request = GatewayRequest(
+            operation=operation,
+            model=parsed.model,
+            payload=payload,
+            stream=stream,
+            client_wants_usage=bool(options and options.include_usage),
+            estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
+            request_id=scope.get("state", {}).get("request_id"),
+        )
+        gateway = gateway_provider()
+        if stream:
+            opened = await gateway.open_stream(request)
+            await send_stream(send, receive, opened.frames, route_headers(opened.route))
+        else:
+            response = await gateway.complete(request)
+            await send_json(send, 200, response.body, route_headers(response.route))
+
+    handle.__name__ = f"openai_{operation.value}"
+    handle.__doc__ = f"OpenAI-compatible {operation.value} endpoint."
+    return handle

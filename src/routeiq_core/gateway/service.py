@@ -1,0 +1,282 @@
+"""The gateway use case: route a request to a deployment, retry, fall back, respect breakers."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import anyio
+
+from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
+from routeiq_core.errors import (
+    InvalidRequestError,
+    ServiceUnavailableError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from routeiq_core.gateway.streaming import open_first_frame, relay
+from routeiq_core.gateway.types import GatewayRequest, GatewayResponse, GatewayStream, RouteDecision
+from routeiq_core.metrics import Metrics
+from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
+from routeiq_core.resilience.circuit_breaker import BreakerRegistry, CircuitBreaker
+from routeiq_core.resilience.retry import RetryPolicy
+from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
+
+logger = logging.getLogger("routeiq.gateway")
+T = TypeVar("T")
+# Upstream answers that say "this deployment is misconfigured", not "this request is bad".
+_DEPLOYMENT_FAULTS = frozenset({401, 403, 404})
+
+
+class Gateway:
+    """Serves OpenAI-shaped requests over a catalog of model groups.
+
+    Per request: resolve the model group, order its deployments with the strategy, try them with
+    retries (exponential backoff with jitter) within an overall deadline, skip deployments whose
+    breaker is open, then try the configured fallback groups. Every retry, fallback and breaker
+    transition is counted in ``metrics`` and logged with the request id.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: ModelCatalog,
+        clients: Mapping[str, ProviderClient],
+        strategy: DeploymentStrategy,
+        breakers: BreakerRegistry,
+        retry: RetryPolicy,
+        metrics: Metrics,
+        request_timeout_s: float,
+        rng: random.Random,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.catalog = catalog
+        self._clients = clients
+        self._strategy = strategy
+        self._breakers = breakers
+        self._retry = retry
+        self._metrics = metrics
+        self._timeout_s = request_timeout_s
+        self._rng = rng
+        self._clock = clock
+        self._sleep = sleep
+
+    async def complete(self, request: GatewayRequest) -> GatewayResponse:
+        """Answer a non-streaming request."""
+
+        async def call(d: Deployment, timeout_s: float) -> ProviderReply:
+            client = self._clients[d.adapter]
+            return await client.send(d, request.operation, self._payload(request, d), timeout_s=timeout_s)
+
+        reply, route = await self._attempt(request, call)
+        if reply.usage is not None:
+            self.record_usage(route, reply.usage)
+        return GatewayResponse(body=reply.body, usage=reply.usage, route=route)
+
+    async def open_stream(self, request: GatewayRequest) -> GatewayStream:
+        """Start a streaming request; failover happens until the first frame arrives."""
+
+        async def call(d: Deployment, timeout_s: float) -> tuple[Any, bytes | None, Deployment]:
+            frames = self._clients[d.adapter].stream(
+                d, request.operation, self._payload(request, d), timeout_s=timeout_s
+            )
+            first = await open_first_frame(frames, timeout_s, d.id)
+            return frames, first, d
+
+        (frames, first, deployment), route = await self._attempt(request, call)
+        relayed = relay(
+            frames,
+            first,
+            client_wants_usage=request.client_wants_usage,
+            on_failure=lambda exc: self._stream_failed(deployment, route, exc),
+            on_usage=lambda usage: self.record_usage(route, usage),
+        )
+        return GatewayStream(route=route, frames=relayed)
+
+    def record_usage(self, route: RouteDecision, usage: Usage) -> None:
+        """Account a call's tokens and spend (quota settlement hooks in here)."""
+        labels = {"model_group": route.model_group, "deployment": route.deployment_id}
+        self._metrics.increment("routeiq_prompt_tokens", usage.prompt_tokens, **labels)
+        self._metrics.increment("routeiq_completion_tokens", usage.completion_tokens, **labels)
+        deployment = self.catalog.deployment(route.deployment_id)
+        if deployment is not None:
+            self._metrics.increment(
+                "routeiq_spend", deployment.cost(usage.prompt_tokens, usage.completion_tokens), **labels
+            )
+
+    def _payload(self, request: GatewayRequest, d: Deployment) -> dict[str, Any]:
+        payload = {**request.payload, "model": d.upstream_model}
+        if request.stream and request.operation is not Operation.EMBEDDINGS:
+            options = payload.get("stream_options")
+            payload["stream_options"] = {
+                **(options if isinstance(options, dict) else {}),
+                "include_usage": True,
+            }
+        return payload
+
+    def _stream_failed(self, d: Deployment, route: RouteDecision, exc: UpstreamError) -> None:
+        self._breakers.get(d.id).record_failure()
+        self._metrics.increment("routeiq_stream_failures", model_group=route.model_group, deployment=d.id)
+        logger.warning("stream from %s failed after its first frame: %s", d.id, exc.message)
+
+    async def _attempt(
+        self, request: GatewayRequest, call: Callable[[Deployment, float], Awaitable[T]]
+    ) -> tuple[T, RouteDecision]:
+        """Try the request's group, then its context-window and configured fallbacks, in order."""
+        progress = _Progress(deadline=self._clock() + self._timeout_s)
+        context = RouteContext(
+            request_id=request.request_id, estimated_prompt_tokens=request.estimated_prompt_tokens
+        )
+        queue = self._initial_groups(request)
+        tried: list[str] = []
+        while queue:
+            group = queue.pop(0)
+            if group.name in tried:
+                continue
+            if tried:
+                self._count("routeiq_fallbacks", request, from_group=tried[-1], to_group=group.name)
+            tried.append(group.name)
+            result = await self._try_group(group, request, context, call, progress)
+            if result is not None:
+                return result
+            if progress.overflowed:
+                progress.overflowed = False
+                queue = [*self._resolve(group.context_window_fallbacks), *queue]
+            if group.name == tried[0]:
+                queue = [*queue, *self._resolve(group.fallbacks)]
+        raise self._exhausted(request, tried, progress.attempts, progress.last_error)
+
+    async def _try_group(
+        self,
+        group: ModelGroup,
+        request: GatewayRequest,
+        context: RouteContext,
+        call: Callable[[Deployment, float], Awaitable[T]],
+        progress: _Progress,
+    ) -> tuple[T, RouteDecision] | None:
+        """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
+        candidates = [d for d in group.deployments if _fits(d, request.estimated_prompt_tokens)]
+        order = self._strategy.order(group, candidates, context)
+        tries = 0
+        for d in itertools.islice(itertools.cycle(order), len(order) * (self._retry.num_retries + 1)):
+            breaker = self._breakers.get(d.id)
+            if tries > self._retry.num_retries or not breaker.allow():
+                continue
+            if progress.attempts and not await self._backoff(progress, request, breaker):
+                raise self._deadline_error(request, progress.attempts, progress.last_error)
+            tries += 1
+            progress.attempts += 1
+            try:
+                result = await call(d, max(0.001, min(d.timeout_s, progress.deadline - self._clock())))
+            except UpstreamError as exc:
+                progress.last_error = exc
+                if exc.is_context_overflow:
+                    breaker.release_probe()
+                    progress.overflowed = True
+                    return None
+                if not (exc.retryable or exc.status_code in _DEPLOYMENT_FAULTS):
+                    breaker.release_probe()
+                    raise
+                breaker.record_failure()
+                self._count(
+                    "routeiq_upstream_failures", request, deployment=d.id, status=str(exc.status_code)
+                )
+                logger.warning(
+                    "attempt %d on %s failed (%s): %s", progress.attempts, d.id, exc.status_code, exc.message
+                )
+                continue
+            except BaseException:
+                breaker.release_probe()
+                raise
+            breaker.record_success()
+            route = RouteDecision(
+                model_group=group.name,
+                deployment_id=d.id,
+                strategy=self._strategy.name,
+                attempts=progress.attempts,
+            )
+            return result, route
+        return None
+
+    async def _backoff(self, progress: _Progress, request: GatewayRequest, breaker: CircuitBreaker) -> bool:
+        last = progress.last_error
+        wait = self._retry.delay(progress.attempts, self._rng, last.retry_after_s if last else None)
+        if self._clock() + wait >= progress.deadline:
+            breaker.release_probe()
+            return False
+        self._count("routeiq_retries", request)
+        await self._sleep(wait)
+        return True
+
+    def _initial_groups(self, request: GatewayRequest) -> list[ModelGroup]:
+        group = self.catalog.resolve(request.model)
+        tokens = request.estimated_prompt_tokens
+        limit = group.max_context_tokens
+        if limit is not None and tokens > limit:
+            fallbacks = self._resolve(group.context_window_fallbacks)
+            usable = [g for g in fallbacks if g.max_context_tokens is None or tokens <= g.max_context_tokens]
+            if not usable:
+                raise InvalidRequestError(
+                    f"The prompt (about {tokens} tokens) is longer than the context window of {group.name!r} "
+                    f"({limit} tokens) and no context-window fallback takes it. Shorten the prompt.",
+                    param="messages",
+                    code="context_length_exceeded",
+                )
+            self._count("routeiq_context_window_fallbacks", request, from_group=group.name)
+            return usable
+        return [group]
+
+    def _resolve(self, names: tuple[str, ...]) -> list[ModelGroup]:
+        return [g for name in names if (g := self.catalog.get(name)) is not None]
+
+    def _count(self, name: str, request: GatewayRequest, **labels: str) -> None:
+        self._metrics.increment(name, 1.0, model=request.model, **labels)
+
+    def _deadline_error(
+        self, request: GatewayRequest, attempts: int, last: UpstreamError | None
+    ) -> UpstreamError:
+        detail = f"; last error: {last.message}" if last else ""
+        return UpstreamTimeoutError(
+            f"No deployment of {request.model!r} answered within the {self._timeout_s:g}s request deadline "
+            f"({attempts} attempts){detail}"
+        )
+
+    def _exhausted(
+        self, request: GatewayRequest, groups: list[str], attempts: int, last: UpstreamError | None
+    ) -> Exception:
+        if last is not None:
+            logger.warning("%s failed after %d attempts over %s", request.model, attempts, ", ".join(groups))
+            return last
+        waits = [
+            self._breakers.get(d.id).retry_after_s()
+            for name in groups
+            if (g := self.catalog.get(name)) is not None
+            for d in g.deployments
+        ]
+        retry_after = max(1, math.ceil(min(waits, default=1.0)))
+        return ServiceUnavailableError(
+            f"Every deployment of {', '.join(groups)} is unavailable (circuit open). "
+            f"Retry after {retry_after}s.",
+            code="no_healthy_deployment",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class _Progress:
+    """What one request's attempts have done so far."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.attempts = 0
+        self.last_error: UpstreamError | None = None
+        self.overflowed = False
+
+
+def _fits(d: Deployment, tokens: int) -> bool:
+    return d.max_context_tokens is None or tokens <= d.max_context_tokens

@@ -1,0 +1,53 @@
+"""Server-sent-event frames as the OpenAI streaming API writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from routeiq_core.errors import RouteIQError
+from routeiq_core.providers import Usage
+
+DONE = b"data: [DONE]\n\n"
+_DATA = b"data: "
+
+
+class _UsageChunk(msgspec.Struct):
+    usage: Usage | None = None
+    choices: list[Any] = msgspec.field(default_factory=list)
+
+
+def data_frame(payload: bytes) -> bytes:
+    """Wrap encoded JSON as one SSE frame."""
+    return _DATA + payload + b"\n\n"
+
+
+def error_frame(error: RouteIQError) -> bytes:
+    """The frame that ends a stream that failed after its first byte (the OpenAI SDK raises on it)."""
+    body = {
+        "error": {
+            "message": error.message,
+            "type": error.error_type,
+            "param": error.param,
+            "code": error.code,
+        }
+    }
+    return data_frame(msgspec.json.encode(body))
+
+
+def frame_usage(frame: bytes) -> tuple[Usage | None, bool]:
+    """The usage a frame reports, and whether the frame carries nothing else (no choices).
+
+    Only frames that mention ``"usage"`` with a value are decoded, so the common case costs a search.
+    """
+    if b'"usage"' not in frame or b'"usage":null' in frame or b'"usage": null' in frame:
+        return None, False
+    start = frame.find(_DATA)
+    if start < 0:
+        return None, False
+    try:
+        chunk = msgspec.json.decode(frame[start + len(_DATA) :].strip(), type=_UsageChunk)
+    except msgspec.DecodeError:
+        return None, False
+    return chunk.usage, not chunk.choices

@@ -1,0 +1,86 @@
+"""Relaying a provider's SSE frames to the client: first-frame failover, usage, error frames."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+
+from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.gateway.sse import DONE, error_frame, frame_usage
+from routeiq_core.providers import Usage
+
+logger = logging.getLogger("routeiq.gateway")
+
+
+async def open_first_frame(
+    frames: AsyncIterator[bytes], timeout_s: float, deployment_id: str
+) -> bytes | None:
+    """Wait for a stream's first frame (None if it ended empty); close it on any failure.
+
+    A failure here is still invisible to the client, so the gateway may try another deployment.
+    """
+    try:
+        with anyio.fail_after(timeout_s):
+            return await anext(frames)
+    except StopAsyncIteration:
+        return None
+    except TimeoutError:
+        await _close(frames)
+        raise UpstreamTimeoutError(
+            f"Deployment {deployment_id!r} sent no stream data within {timeout_s:g}s",
+            deployment_id=deployment_id,
+        ) from None
+    except BaseException:
+        await _close(frames)
+        raise
+
+
+async def relay(
+    frames: AsyncIterator[bytes],
+    first: bytes | None,
+    *,
+    client_wants_usage: bool,
+    on_failure: Callable[[UpstreamError], None],
+    on_usage: Callable[[Usage], None],
+) -> AsyncIterator[bytes]:
+    """Yield the client's frames: the first one, the rest as they come, then ``[DONE]``.
+
+    The gateway always asks upstreams for usage; a usage-only frame is accounted and dropped unless
+    the client asked for it (``stream_options.include_usage``). A failure after the first frame
+    ends the stream with an SSE error frame, never silently. Closing this iterator closes the
+    upstream stream, which cancels the upstream request.
+    """
+    usage: Usage | None = None
+    try:
+        pending = first
+        while pending is not None:
+            found, usage_only = frame_usage(pending)
+            if found is not None:
+                usage = found
+            if not (usage_only and found is not None and not client_wants_usage):
+                yield pending
+            pending = await anext(frames, None)
+    except UpstreamError as exc:
+        on_failure(exc)
+        yield error_frame(exc)
+        return
+    except Exception as exc:
+        logger.exception("stream relay failed")
+        error = UpstreamError(f"The upstream stream failed: {type(exc).__name__}", status_code=502)
+        on_failure(error)
+        yield error_frame(error)
+        return
+    finally:
+        await _close(frames)
+        if usage is not None:
+            on_usage(usage)
+    yield DONE
+
+
+async def _close(frames: AsyncIterator[bytes]) -> None:
+    aclose = getattr(frames, "aclose", None)
+    if aclose is not None:
+        with anyio.CancelScope(shield=True):
+            await aclose()

@@ -1,0 +1,62 @@
+"""The provider port: how the gateway talks to an upstream, whatever its technology."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import msgspec
+
+from routeiq_core.catalog import Deployment
+
+
+class Operation(enum.StrEnum):
+    """OpenAI API operations the gateway proxies."""
+
+    CHAT = "chat"
+    COMPLETIONS = "completions"
+    EMBEDDINGS = "embeddings"
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    """Token counts of one call, as OpenAI reports them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ProviderReply(msgspec.Struct, frozen=True, kw_only=True):
+    """A complete (non-streamed) upstream answer, already in OpenAI JSON."""
+
+    body: bytes
+    usage: Usage | None = None
+
+
+class ProviderClient(Protocol):
+    """Port to one kind of upstream. Adapters raise :class:`routeiq_core.errors.UpstreamError`s.
+
+    ``payload`` is the client's OpenAI-shaped request with ``model`` already set to the deployment's
+    upstream model; fields the gateway does not model are passed through untouched.
+    """
+
+    async def send(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> ProviderReply:
+        """Make one non-streaming call, bounded by ``timeout_s``."""
+        ...
+
+    def stream(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> AsyncIterator[bytes]:
+        r"""Stream one call as complete SSE frames (``data: {...}\\n\\n``), ``[DONE]`` excluded.
+
+        ``timeout_s`` bounds the wait for the first frame and for each later one. Closing the
+        iterator early (client gone) must cancel the upstream request.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release pooled connections."""
+        ...

@@ -1,0 +1,6 @@
+"""Routing: the strategy port and its implementations."""
+
+from routeiq_core.routing.strategies import WeightedShuffle
+from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
+
+__all__ = ["DeploymentStrategy", "RouteContext", "WeightedShuffle"]
