@@ -66,6 +66,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "auth": _provide(container.auth),
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.metrics),
+            "stats": _provide(container.stats),
         },
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -96,8 +96,22 @@ async def send_json(send: Send, status: int, body: bytes, headers: Headers = ())
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def send_stream(send: Send, receive: Receive, frames: AsyncIterator[bytes], headers: Headers) -> None:
-    """Send SSE frames as they come; a client disconnect stops the stream and closes ``frames``."""
+async def send_stream(
+    send: Send,
+    receive: Receive,
+    frames: AsyncIterator[bytes],
+    aclose: Callable[[], Awaitable[None]],
+    headers: Headers,
+) -> None:
+    """Send SSE frames as they come; a client disconnect stops the stream. ``aclose`` always runs."""
+    try:
+        await _stream(send, receive, frames, headers)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await aclose()
+
+
+async def _stream(send: Send, receive: Receive, frames: AsyncIterator[bytes], headers: Headers) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]})
     async with anyio.create_task_group() as tg:
 
@@ -115,6 +129,4 @@ async def send_stream(send: Send, receive: Receive, frames: AsyncIterator[bytes]
         except OSError:
             logger.info("client connection lost while streaming")
         finally:
-            with anyio.CancelScope(shield=True):
-                await frames.aclose()  # type: ignore[attr-defined]
             tg.cancel_scope.cancel()

@@ -30,7 +30,7 @@ from routeiq_core.resilience import (
     RetryPolicy,
     reporting_transitions,
 )
-from routeiq_core.routing import WeightedShuffle
+from routeiq_core.routing import DeploymentStats, WeightedShuffle
 
 
 class Container(containers.DeclarativeContainer):
@@ -64,6 +64,7 @@ class Container(containers.DeclarativeContainer):
         base_delay_s=_resilience.retry_base_delay_s,
         max_delay_s=_resilience.retry_max_delay_s,
     )
+    stats = providers.Singleton(DeploymentStats)
     strategy = providers.Singleton(WeightedShuffle, rng=rng)
 
     mock_provider = providers.Singleton(MockProvider)
@@ -86,6 +87,7 @@ class Container(containers.DeclarativeContainer):
         breakers=breakers,
         retry=retry,
         metrics=metrics,
+        stats=stats,
         request_timeout_s=_resilience.request_timeout_s,
         rng=rng,
     )

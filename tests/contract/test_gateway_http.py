@@ -171,6 +171,9 @@ def test_admin_deployments_and_metrics(client: TestClient[Litestar]) -> None:
     states = client.get("/admin/deployments").json()
     assert {s["id"] for s in states} == {"demo-0", "demo-1", "demo-embed-0"}
     assert all(s["breaker"] == "closed" for s in states)
+    served = [s for s in states if s["stats"]["total_requests"] == 1]
+    assert len(served) == 1
+    assert served[0]["stats"]["in_flight"] == 0
     names = {m["name"] for m in client.get("/admin/metrics").json()}
     assert "routeiq_prompt_tokens" in names
 

@@ -21,7 +21,7 @@ from routeiq_core.resilience import (
     RetryPolicy,
     reporting_transitions,
 )
-from routeiq_core.routing import RouteContext
+from routeiq_core.routing import DeploymentStats, RouteContext
 from tests.unit.gateway_fakes import ManualClock, ScriptedClient, catalog, deployment, failure
 
 
@@ -50,6 +50,7 @@ def make(groups: list[ModelGroup], script: dict[str, list[Any]] | None = None, *
         breakers=breakers,
         retry=RetryPolicy(num_retries=kw.pop("retries", 2), base_delay_s=0.1, max_delay_s=5),
         metrics=metrics,
+        stats=DeploymentStats(clock),
         request_timeout_s=kw.pop("timeout", 60.0),
         rng=random.Random(0),
         clock=clock,
@@ -231,3 +232,39 @@ def test_stream_cut_after_first_frame_ends_with_an_error_frame() -> None:
     assert b"[DONE]" not in b"".join(frames)
     assert metrics.counter("routeiq_stream_failures") == 1
     assert breakers.get("g-0").consecutive_failures == 1
+
+
+def test_stats_follow_outcomes_and_release_in_flight() -> None:
+    gw, *_ = make([group("g")], {"g-0": [failure(500)]})
+    anyio.run(gw.complete, req())
+    failed, served = gw.stats.snapshot("g-0"), gw.stats.snapshot("g-1")
+    assert (failed.in_flight, failed.total_failures, failed.error_rate) == (0, 1, 0.2)
+    assert (served.in_flight, served.total_requests, served.tokens_last_minute) == (0, 1, 15)
+    assert served.latency_ewma_s == 0.0
+
+
+def test_stream_holds_its_in_flight_slot_until_it_ends() -> None:
+    gw, *_ = make([group("g", n=1)])
+
+    async def main() -> tuple[int, int, int]:
+        stream = await gw.open_stream(req(stream=True))
+        during = gw.stats.in_flight("g-0")
+        frames = stream.frames.__aiter__()
+        await frames.__anext__()
+        still = gw.stats.in_flight("g-0")
+        await stream.aclose()  # client went away mid-stream
+        return during, still, gw.stats.in_flight("g-0")
+
+    assert anyio.run(main) == (1, 1, 0)
+
+
+def test_unconsumed_stream_is_released_by_aclose() -> None:
+    gw, client, *_ = make([group("g", n=1)])
+
+    async def main() -> int:
+        stream = await gw.open_stream(req(stream=True))
+        await stream.aclose()
+        return gw.stats.in_flight("g-0")
+
+    assert anyio.run(main) == 0
+    assert client.closed_streams == 1

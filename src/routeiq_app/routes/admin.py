@@ -10,6 +10,7 @@ from routeiq_adapters.metrics import InMemoryMetrics, MetricPoint
 from routeiq_app.auth import MasterKeyAuth
 from routeiq_core.catalog import ModelCatalog
 from routeiq_core.resilience import BreakerRegistry
+from routeiq_core.routing import DeploymentSnapshot, DeploymentStats
 
 
 class DeploymentState(msgspec.Struct, kw_only=True):
@@ -22,6 +23,7 @@ class DeploymentState(msgspec.Struct, kw_only=True):
     breaker: str
     consecutive_failures: int
     retry_after_s: float
+    stats: DeploymentSnapshot
 
 
 @get(
@@ -34,9 +36,10 @@ def deployments(
     request: Request,  # type: ignore[type-arg]
     catalog: NamedDependency[ModelCatalog],
     breakers: NamedDependency[BreakerRegistry],
+    stats: NamedDependency[DeploymentStats],
     auth: NamedDependency[MasterKeyAuth],
 ) -> list[DeploymentState]:
-    """Breaker state per deployment."""
+    """Breaker state, in-flight calls, latency and error EWMAs, last-minute usage per deployment."""
     auth.check(request.scope)  # type: ignore[arg-type]
     out = []
     for group in catalog.groups:
@@ -51,6 +54,7 @@ def deployments(
                     breaker=breaker.state.value,
                     consecutive_failures=breaker.consecutive_failures,
                     retry_after_s=round(breaker.retry_after_s(), 3),
+                    stats=stats.snapshot(d.id),
                 )
             )
     return out

@@ -91,7 +91,7 @@ def _operation_handler(
         gateway = gateway_provider()
         if stream:
             opened = await gateway.open_stream(request)
-            await send_stream(send, receive, opened.frames, route_headers(opened.route))
+            await send_stream(send, receive, opened.frames, opened.aclose, route_headers(opened.route))
         else:
             response = await gateway.complete(request)
             await send_json(send, 200, response.body, route_headers(response.route))

@@ -19,12 +19,13 @@ from routeiq_core.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from routeiq_core.gateway.streaming import open_first_frame, relay
+from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay
 from routeiq_core.gateway.types import GatewayRequest, GatewayResponse, GatewayStream, RouteDecision
 from routeiq_core.metrics import Metrics
 from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
 from routeiq_core.resilience.circuit_breaker import BreakerRegistry, CircuitBreaker
 from routeiq_core.resilience.retry import RetryPolicy
+from routeiq_core.routing.stats import DeploymentStats
 from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
 
 logger = logging.getLogger("routeiq.gateway")
@@ -51,6 +52,7 @@ class Gateway:
         breakers: BreakerRegistry,
         retry: RetryPolicy,
         metrics: Metrics,
+        stats: DeploymentStats,
         request_timeout_s: float,
         rng: random.Random,
         clock: Callable[[], float] = time.monotonic,
@@ -62,6 +64,7 @@ class Gateway:
         self._breakers = breakers
         self._retry = retry
         self._metrics = metrics
+        self.stats = stats
         self._timeout_s = request_timeout_s
         self._rng = rng
         self._clock = clock
@@ -75,6 +78,7 @@ class Gateway:
             return await client.send(d, request.operation, self._payload(request, d), timeout_s=timeout_s)
 
         reply, route = await self._attempt(request, call)
+        self.stats.ended(route.deployment_id)
         if reply.usage is not None:
             self.record_usage(route, reply.usage)
         return GatewayResponse(body=reply.body, usage=reply.usage, route=route)
@@ -90,17 +94,33 @@ class Gateway:
             return frames, first, d
 
         (frames, first, deployment), route = await self._attempt(request, call)
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            if not ended:
+                ended = True
+                self.stats.ended(deployment.id)
+
         relayed = relay(
             frames,
             first,
             client_wants_usage=request.client_wants_usage,
             on_failure=lambda exc: self._stream_failed(deployment, route, exc),
             on_usage=lambda usage: self.record_usage(route, usage),
+            on_end=end,
         )
-        return GatewayStream(route=route, frames=relayed)
+
+        async def aclose() -> None:
+            await close_quietly(relayed)
+            await close_quietly(frames)
+            end()
+
+        return GatewayStream(route=route, frames=relayed, aclose=aclose)
 
     def record_usage(self, route: RouteDecision, usage: Usage) -> None:
         """Account a call's tokens and spend (quota settlement hooks in here)."""
+        self.stats.add_tokens(route.deployment_id, usage.total_tokens)
         labels = {"model_group": route.model_group, "deployment": route.deployment_id}
         self._metrics.increment("routeiq_prompt_tokens", usage.prompt_tokens, **labels)
         self._metrics.increment("routeiq_completion_tokens", usage.completion_tokens, **labels)
@@ -172,9 +192,12 @@ class Gateway:
                 raise self._deadline_error(request, progress.attempts, progress.last_error)
             tries += 1
             progress.attempts += 1
+            self.stats.started(d.id)
+            started = self._clock()
             try:
-                result = await call(d, max(0.001, min(d.timeout_s, progress.deadline - self._clock())))
+                result = await call(d, max(0.001, min(d.timeout_s, progress.deadline - started)))
             except UpstreamError as exc:
+                self.stats.ended(d.id)
                 progress.last_error = exc
                 if exc.is_context_overflow:
                     breaker.release_probe()
@@ -183,6 +206,7 @@ class Gateway:
                 if not (exc.retryable or exc.status_code in _DEPLOYMENT_FAULTS):
                     breaker.release_probe()
                     raise
+                self.stats.observe(d.id, self._clock() - started, ok=False)
                 breaker.record_failure()
                 self._count(
                     "routeiq_upstream_failures", request, deployment=d.id, status=str(exc.status_code)
@@ -192,8 +216,10 @@ class Gateway:
                 )
                 continue
             except BaseException:
+                self.stats.ended(d.id)
                 breaker.release_probe()
                 raise
+            self.stats.observe(d.id, self._clock() - started, ok=True)
             breaker.record_success()
             route = RouteDecision(
                 model_group=group.name,

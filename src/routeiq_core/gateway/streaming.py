@@ -27,13 +27,13 @@ async def open_first_frame(
     except StopAsyncIteration:
         return None
     except TimeoutError:
-        await _close(frames)
+        await close_quietly(frames)
         raise UpstreamTimeoutError(
             f"Deployment {deployment_id!r} sent no stream data within {timeout_s:g}s",
             deployment_id=deployment_id,
         ) from None
     except BaseException:
-        await _close(frames)
+        await close_quietly(frames)
         raise
 
 
@@ -44,6 +44,7 @@ async def relay(
     client_wants_usage: bool,
     on_failure: Callable[[UpstreamError], None],
     on_usage: Callable[[Usage], None],
+    on_end: Callable[[], None],
 ) -> AsyncIterator[bytes]:
     """Yield the client's frames: the first one, the rest as they come, then ``[DONE]``.
 
@@ -73,13 +74,15 @@ async def relay(
         yield error_frame(error)
         return
     finally:
-        await _close(frames)
+        await close_quietly(frames)
         if usage is not None:
             on_usage(usage)
+        on_end()
     yield DONE
 
 
-async def _close(frames: AsyncIterator[bytes]) -> None:
+async def close_quietly(frames: AsyncIterator[bytes]) -> None:
+    """Close an async iterator if it can be closed, shielded from cancellation."""
     aclose = getattr(frames, "aclose", None)
     if aclose is not None:
         with anyio.CancelScope(shield=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -43,10 +43,15 @@ class GatewayResponse(msgspec.Struct, kw_only=True):
 
 
 class GatewayStream(msgspec.Struct, kw_only=True):
-    """An answer that streams: SSE frames, ending in ``[DONE]`` or, after a failure, an error frame."""
+    """An answer that streams: SSE frames, ending in ``[DONE]`` or, after a failure, an error frame.
+
+    ``aclose`` must be awaited when the caller is done (also if it never iterated): it closes the
+    upstream stream and releases the deployment's in-flight slot, once.
+    """
 
     route: RouteDecision
     frames: AsyncIterator[bytes]
+    aclose: Callable[[], Awaitable[None]]
 
 
 def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int:
