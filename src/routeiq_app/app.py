@@ -14,9 +14,15 @@ from litestar.types import ASGIApp as LitestarASGIApp
 
 from routeiq_app.container import Container
 from routeiq_app.errors import exception_handlers
-from routeiq_app.middleware import BackpressureMiddleware, CorsMiddleware, RequestIdMiddleware
+from routeiq_app.middleware import (
+    BackpressureMiddleware,
+    CorsMiddleware,
+    DrainMiddleware,
+    RequestIdMiddleware,
+)
 from routeiq_app.middleware.asgi_types import ASGIApp
 from routeiq_app.routes import admin_routes, get_model, list_models, live, openai_routes, ready
+from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_core import __version__
 
@@ -35,8 +41,9 @@ def _provide(provider: Callable[[], Any]) -> Provide:
 def create_app(container: Container | None = None) -> Litestar:
     """Build the gateway app around ``container`` (a new one from the environment when None).
 
-    Middleware, outermost first: request id, CORS, backpressure, then Litestar's exception handling
-    and routing; so every response, including a shed 503 and a 404, carries ``X-Request-ID`` and CORS.
+    Middleware, outermost first: request id, CORS, drain (hand-over on reload, refusal on shutdown),
+    backpressure, then Litestar's exception handling and routing; so every response, including a shed
+    503 and a 404, carries ``X-Request-ID`` and CORS.
     """
     container = container or Container()
     settings: Settings = container.settings()
@@ -47,6 +54,7 @@ def create_app(container: Container | None = None) -> Litestar:
         if initialised is not None:
             await initialised
         container.lifecycle().mark_ready()
+        install_worker_signals(container.lifecycle())
         logger.info("routeiq %s ready", __version__)
         try:
             yield
@@ -67,6 +75,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.metrics),
             "stats": _provide(container.stats),
+            "limiter": _provide(container.limiter),
         },
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
@@ -81,9 +90,9 @@ def create_app(container: Container | None = None) -> Litestar:
 
 
 def _wrap(inner: ASGIApp, container: Container, settings: Settings) -> ASGIApp:
-    handler: ASGIApp = BackpressureMiddleware(
-        inner, container.limiter(), retry_after_s=settings.server.shed_retry_after_s
-    )
+    retry_after = settings.server.shed_retry_after_s
+    handler: ASGIApp = BackpressureMiddleware(inner, container.limiter(), retry_after_s=retry_after)
+    handler = DrainMiddleware(handler, container.lifecycle(), retry_after_s=retry_after)
     if settings.server.cors_origins:
         handler = CorsMiddleware(handler, settings.server.cors_origins)
     return RequestIdMiddleware(handler)

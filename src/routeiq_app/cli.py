@@ -9,7 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from routeiq_app import serving
 from routeiq_app.catalog_builder import build_catalog
+from routeiq_app.serving import per_worker_notes
 from routeiq_app.settings import Settings, load_settings
 from routeiq_app.settings.docs import render_reference
 from routeiq_app.settings.schema import CONFIG_ENV, env_name
@@ -131,27 +133,15 @@ def _is_loopback(host: str) -> bool:
 
 
 def _run_server(settings: Settings) -> None:
-    # The server is imported only by the command that runs it.
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-    from granian.server import Server
-
     if settings.security.master_key is None:
         print(
             f"routeiq: WARNING: no master key set; the gateway is OPEN to anyone who can reach "
             f"{settings.server.host}:{settings.server.port}",
             file=sys.stderr,
         )
-    server = Server(
-        "routeiq_app.app:create_app",
-        address=settings.server.host,
-        port=settings.server.port,
-        interface=Interfaces.ASGI,
-        workers=settings.server.workers,
-        factory=True,
-        log_level=LogLevels(settings.server.log_level),
-    )
-    server.serve()
+    for note in per_worker_notes(settings):
+        print(f"routeiq: note: {note}", file=sys.stderr)
+    serving.run(settings)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from routeiq_core._version import read_version
 from routeiq_core.errors import (
     AuthenticationError,
     ConfigurationError,
+    ConflictError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -37,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "ComponentHealth",
     "ConfigurationError",
+    "ConflictError",
     "HealthCheck",
     "InvalidRequestError",
     "Lifecycle",

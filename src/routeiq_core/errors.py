@@ -70,6 +70,14 @@ class NotFoundError(RouteIQError):
     default_code = "not_found"
 
 
+class ConflictError(RouteIQError):
+    """The request cannot be done in the current state of the server."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "conflict"
+
+
 class RateLimitError(RouteIQError):
     """A rate limit, quota or budget was exceeded."""
 

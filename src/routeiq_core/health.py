@@ -31,10 +31,15 @@ class HealthCheck(Protocol):
 
 
 class Phase(enum.Enum):
-    """Where the process is in its life."""
+    """Where the process is in its life.
+
+    ``RETIRING``: a replacement worker is coming (config reload); still serving, but clients are told
+    to close their connections. ``DRAINING``: shutting down; no new requests, in-flight ones finish.
+    """
 
     STARTING = "starting"
     READY = "ready"
+    RETIRING = "retiring"
     DRAINING = "draining"
     STOPPED = "stopped"
 
@@ -49,9 +54,15 @@ class Lifecycle:
         """Startup finished: the process may take traffic."""
         self.phase = Phase.READY
 
+    def mark_retiring(self) -> None:
+        """A reload will replace this worker: keep serving, but shed keep-alive connections."""
+        if self.phase is Phase.READY:
+            self.phase = Phase.RETIRING
+
     def mark_draining(self) -> None:
-        """Shutdown began: readiness turns 503, in-flight work may finish."""
-        self.phase = Phase.DRAINING
+        """Shutdown began: readiness turns 503, new requests are refused, in-flight work may finish."""
+        if self.phase is not Phase.STOPPED:
+            self.phase = Phase.DRAINING
 
     def mark_stopped(self) -> None:
         """Resources are closed."""
@@ -124,6 +135,8 @@ class Readiness:
     def _phase_health(phase: Phase) -> ComponentHealth:
         if phase is Phase.READY:
             return ComponentHealth(name="lifecycle", status="ok")
+        if phase is Phase.RETIRING:
+            return ComponentHealth(name="lifecycle", status="ok", reason="being replaced by a reload")
         return ComponentHealth(name="lifecycle", status="down", reason=f"process is {phase.value}")
 
 

@@ -176,3 +176,30 @@ def test_ready_is_503_when_draining(client: TestClient[Litestar], app: Litestar)
 
 def test_openapi_reports_the_version(client: TestClient[Litestar]) -> None:
     assert client.get("/schema/openapi.json").json()["info"]["version"] == __version__
+
+
+def test_draining_refuses_new_requests_with_503_but_not_health(
+    client: TestClient[Litestar], app: Litestar
+) -> None:
+    app.state.container.lifecycle().mark_draining()
+    r = client.get("/test/limited", headers={"Origin": "https://app.example", "X-Request-ID": "d-1"})
+    assert r.status_code == 503
+    assert (r.headers["retry-after"], r.headers["connection"], r.headers["x-request-id"]) == (
+        "1",
+        "close",
+        "d-1",
+    )
+    assert r.headers["access-control-allow-origin"] == "https://app.example"
+    assert error_of(r)["code"] == "shutting_down"
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/health/ready").status_code == 503
+
+
+def test_retiring_worker_serves_but_closes_connections(client: TestClient[Litestar], app: Litestar) -> None:
+    app.state.container.lifecycle().mark_retiring()
+    r = client.get("/test/limited")
+    assert r.status_code == 429  # served as usual
+    assert r.headers["connection"] == "close"
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["phase"] == "retiring"

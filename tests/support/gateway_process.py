@@ -41,6 +41,7 @@ class GatewayProcess:
         self._tmp = tempfile.TemporaryDirectory()
         self.log_path = Path(self._tmp.name) / "gateway.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._final_log = ""
 
     def __enter__(self) -> GatewayProcess:
         if isinstance(self._config, Path):
@@ -77,7 +78,10 @@ class GatewayProcess:
         raise RuntimeError(f"gateway not ready after {self._ready_timeout_s}s:\n{self.log()}")
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """The server's output so far (kept after the process and its folder are gone)."""
+        if self.log_path.exists():
+            self._final_log = self.log_path.read_text(errors="replace")
+        return self._final_log
 
     def stop(self, timeout_s: float = 30) -> int | None:
         if self.proc is None:
@@ -96,4 +100,5 @@ class GatewayProcess:
     ) -> None:
         self.stop()
         self._log.close()
+        self.log()
         self._tmp.cleanup()

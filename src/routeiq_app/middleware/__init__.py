@@ -2,6 +2,7 @@
 
 from routeiq_app.middleware.backpressure import BackpressureMiddleware
 from routeiq_app.middleware.cors import CorsMiddleware
+from routeiq_app.middleware.drain import DrainMiddleware
 from routeiq_app.middleware.request_id import RequestIdMiddleware
 
-__all__ = ["BackpressureMiddleware", "CorsMiddleware", "RequestIdMiddleware"]
+__all__ = ["BackpressureMiddleware", "CorsMiddleware", "DrainMiddleware", "RequestIdMiddleware"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 
 from routeiq_adapters.metrics import InMemoryMetrics, MetricPoint
+from routeiq_app import serving
 from routeiq_app.auth import MasterKeyAuth
 from routeiq_core.catalog import ModelCatalog
-from routeiq_core.resilience import BreakerRegistry
+from routeiq_core.errors import ConfigurationError, ConflictError, InvalidRequestError
+from routeiq_core.resilience import BreakerRegistry, ConcurrencyLimiter
 from routeiq_core.routing import DeploymentSnapshot, DeploymentStats
 
 
@@ -64,8 +66,49 @@ def deployments(
 def metrics(
     request: Request,  # type: ignore[type-arg]
     metrics: NamedDependency[InMemoryMetrics],
+    limiter: NamedDependency[ConcurrencyLimiter],
     auth: NamedDependency[MasterKeyAuth],
 ) -> list[MetricPoint]:
-    """Every counter: retries, fallbacks, breaker transitions, tokens, spend."""
+    """Every counter: admitted/shed requests, retries, fallbacks, breaker transitions, tokens, spend."""
     auth.check(request.scope)  # type: ignore[arg-type]
-    return metrics.snapshot()
+    admission = [
+        MetricPoint(name="routeiq_requests_admitted", labels={}, value=limiter.admitted),
+        MetricPoint(name="routeiq_requests_shed", labels={}, value=limiter.shed),
+        MetricPoint(name="routeiq_requests_in_flight", labels={}, value=limiter.in_flight),
+    ]
+    return admission + metrics.snapshot()
+
+
+class ReloadAccepted(msgspec.Struct, kw_only=True):
+    """Answer of a reload request whose config validated."""
+
+    status: str
+    supervisor_pid: int
+    detail: str
+
+
+@post(
+    "/admin/config/reload",
+    summary="Validate the config and roll every worker onto it",
+    tags=["admin"],
+    status_code=202,
+    sync_to_thread=False,
+)
+def reload_config(request: Request, auth: NamedDependency[MasterKeyAuth]) -> ReloadAccepted:  # type: ignore[type-arg]
+    """400 with every problem if the config is invalid (nothing changes); 202 once workers are rolling."""
+    auth.check(request.scope)  # type: ignore[arg-type]
+    try:
+        pid = serving.request_reload()
+    except ConfigurationError as exc:
+        raise InvalidRequestError(
+            "The new configuration is invalid; the current one keeps serving. Problems: "
+            + "; ".join(exc.problems),
+            code="invalid_config",
+        ) from None
+    except RuntimeError as exc:
+        raise ConflictError(str(exc)) from None
+    return ReloadAccepted(
+        status="reloading",
+        supervisor_pid=pid,
+        detail="workers restart one by one on the new config; in-flight requests finish on the old one",
+    )

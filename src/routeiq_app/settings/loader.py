@@ -112,7 +112,7 @@ def _apply_otel(raw: _Raw, env: Mapping[str, str]) -> None:
 def _apply_env(raw: _Raw, env: Mapping[str, str]) -> None:
     known = {schema.env_name(path): path for path, _ in schema.iter_leaves(Settings)}
     for var in sorted(env):
-        if not var.startswith(schema.ENV_PREFIX) or var == schema.CONFIG_ENV:
+        if not var.startswith(schema.ENV_PREFIX) or var in schema.INTERNAL_ENV:
             continue
         path = known.get(var)
         if path is None:

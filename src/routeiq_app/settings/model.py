@@ -41,6 +41,13 @@ class ServerSettings(_Section, frozen=True):
             "beyond it requests are shed with 503 and Retry-After. Health routes are exempt."
         ),
     ] = 512
+    drain_timeout_s: Annotated[
+        PositiveInt,
+        Meta(
+            description="On SIGTERM (or a reload's worker restart), how long in-flight requests and streams "
+            "may run before the worker is killed."
+        ),
+    ] = 30
     shed_retry_after_s: Annotated[
         PositiveInt, Meta(description="Retry-After seconds sent with a load-shed 503.")
     ] = 1

@@ -13,6 +13,9 @@ import msgspec.inspect as mi
 ENV_PREFIX = "ROUTEIQ_"
 ENV_SEPARATOR = "__"
 CONFIG_ENV = "ROUTEIQ_CONFIG"
+# Set by `routeiq serve` for its worker processes (the pid to signal for a reload); not a setting.
+SUPERVISOR_ENV = "ROUTEIQ_SUPERVISOR_PID"
+INTERNAL_ENV = frozenset({CONFIG_ENV, SUPERVISOR_ENV})
 # Standard OpenTelemetry variables we honour, and the setting each one fills.
 OTEL_ENV_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("OTEL_SERVICE_NAME", ("observability", "service_name")),
