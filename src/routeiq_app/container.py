@@ -19,6 +19,7 @@ from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.logging_setup import configure_logging
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.settings import load_settings
+from routeiq_app.state_setup import breaker_hooks, breaker_sync, run_breaker_sync
 from routeiq_core import __version__
 from routeiq_core.gateway import Gateway
 from routeiq_core.gateway.health import DeploymentsHealthCheck
@@ -28,7 +29,6 @@ from routeiq_core.resilience import (
     BreakerRegistry,
     ConcurrencyLimiter,
     RetryPolicy,
-    reporting_transitions,
 )
 from routeiq_core.routing import DeploymentStats, WeightedShuffle
 
@@ -49,6 +49,7 @@ class Container(containers.DeclarativeContainer):
     metrics = providers.Singleton(InMemoryMetrics)
     rng = providers.Singleton(random.Random, settings.provided.routing.seed)
 
+    breaker_sync = providers.Singleton(breaker_sync, settings.provided.state.redis_url)
     breakers = providers.Singleton(
         BreakerRegistry,
         config=providers.Singleton(
@@ -56,8 +57,9 @@ class Container(containers.DeclarativeContainer):
             failure_threshold=_resilience.breaker_failure_threshold,
             cooldown_s=_resilience.breaker_cooldown_s,
         ),
-        on_transition=providers.Callable(reporting_transitions, metrics),
+        on_transition=providers.Callable(breaker_hooks, metrics, breaker_sync),
     )
+    breaker_sync_task = providers.Resource(run_breaker_sync, sync=breaker_sync, registry=breakers)
     retry = providers.Singleton(
         RetryPolicy,
         num_retries=_resilience.num_retries,

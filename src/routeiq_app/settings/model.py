@@ -81,6 +81,18 @@ class SecuritySettings(_Section, frozen=True):
     ] = False
 
 
+class StateSettings(_Section, frozen=True):
+    """Where runtime state shared between workers and nodes lives."""
+
+    redis_url: Annotated[
+        str | None,
+        Meta(
+            description="Redis for shared runtime state (circuit-breaker transitions today). Unset: each "
+            "worker keeps its own. Write `os.environ/NAME` if it holds a password."
+        ),
+    ] = None
+
+
 class ObservabilitySettings(_Section, frozen=True):
     """Logs, traces and metrics."""
 
@@ -223,4 +235,5 @@ class Settings(_Section, frozen=True):
     routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
     resilience: ResilienceSettings = msgspec.field(default_factory=ResilienceSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    state: StateSettings = msgspec.field(default_factory=StateSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)

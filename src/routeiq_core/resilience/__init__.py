@@ -6,6 +6,8 @@ from routeiq_core.resilience.circuit_breaker import (
     BreakerRegistry,
     BreakerState,
     CircuitBreaker,
+    Transition,
+    fan_out,
     reporting_transitions,
 )
 from routeiq_core.resilience.retry import RetryPolicy
@@ -17,5 +19,7 @@ __all__ = [
     "CircuitBreaker",
     "ConcurrencyLimiter",
     "RetryPolicy",
+    "Transition",
+    "fan_out",
     "reporting_transitions",
 ]

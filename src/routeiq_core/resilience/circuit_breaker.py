@@ -92,6 +92,21 @@ class CircuitBreaker:
         """A probe ended without a verdict (cancelled): let another probe through."""
         self._probe_in_flight = False
 
+    def apply_remote(self, state: BreakerState, remaining_s: float) -> None:
+        """Adopt a state another worker reached (no transition hook fires, so nothing echoes back).
+
+        Args:
+            state: ``OPEN`` (with ``remaining_s`` of cool-down left) or ``CLOSED``.
+            remaining_s: Cool-down left on the other worker.
+        """
+        if state is BreakerState.OPEN:
+            self._opened_at = self._clock() - max(0.0, self._config.cooldown_s - remaining_s)
+            self.state = BreakerState.OPEN
+        elif state is BreakerState.CLOSED:
+            self.state = BreakerState.CLOSED
+            self.consecutive_failures = 0
+        self._probe_in_flight = False
+
     def _move(self, new: BreakerState) -> None:
         old, self.state = self.state, new
         self._on_transition(self.key, old, new)
@@ -120,9 +135,23 @@ class BreakerRegistry:
             )
         return breaker
 
+    def apply_remote(self, key: str, state: BreakerState, remaining_s: float) -> None:
+        """Adopt another worker's breaker state for deployment ``key``."""
+        self.get(key).apply_remote(state, remaining_s)
+
     def snapshot(self) -> dict[str, CircuitBreaker]:
         """Every breaker created so far, by deployment id."""
         return dict(self._breakers)
+
+
+def fan_out(*hooks: Transition) -> Transition:
+    """One transition hook calling several in order."""
+
+    def call_all(key: str, old: BreakerState, new: BreakerState) -> None:
+        for hook in hooks:
+            hook(key, old, new)
+
+    return call_all
 
 
 def reporting_transitions(metrics: Metrics) -> Transition:

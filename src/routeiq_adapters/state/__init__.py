@@ -1,0 +1,5 @@
+"""Adapters sharing runtime state between workers."""
+
+from routeiq_adapters.state.redis_breakers import RedisBreakerSync
+
+__all__ = ["RedisBreakerSync"]
