@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from routeiq_app.settings import Settings
 from routeiq_app.settings.model import DeploymentSettings
 from routeiq_core.catalog import AdapterKind, Deployment, ModelCatalog, ModelGroup
 from routeiq_core.errors import ConfigurationError
+from routeiq_core.routing import DeploymentStats, build_strategy
 
 NATIVE_PREFIXES = frozenset({"openai", "mock"})
 
@@ -55,6 +57,7 @@ def build_catalog(settings: Settings, config_file: str | None = None) -> ModelCa
             )
         else:
             aliases.setdefault(target, []).append(alias)
+    problems += _strategy_problems(settings)
     if problems:
         raise ConfigurationError(problems)
     return ModelCatalog(
@@ -145,6 +148,15 @@ def _fallback_map(
                     )
             result.setdefault(source, []).extend(t for t in targets if t != source)
     return result
+
+
+def _strategy_problems(settings: Settings) -> list[str]:
+    """Build the configured strategy once to prove it loads (custom ones included)."""
+    try:
+        build_strategy(settings.routing.strategy, rng=random.Random(0), stats=DeploymentStats())
+    except ConfigurationError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _known(groups: Iterable[str]) -> str:

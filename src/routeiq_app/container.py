@@ -30,7 +30,7 @@ from routeiq_core.resilience import (
     ConcurrencyLimiter,
     RetryPolicy,
 )
-from routeiq_core.routing import DeploymentStats, WeightedShuffle
+from routeiq_core.routing import DeploymentStats, build_strategy
 
 
 class Container(containers.DeclarativeContainer):
@@ -67,7 +67,13 @@ class Container(containers.DeclarativeContainer):
         max_delay_s=_resilience.retry_max_delay_s,
     )
     stats = providers.Singleton(DeploymentStats)
-    strategy = providers.Singleton(WeightedShuffle, rng=rng)
+    strategy = providers.Singleton(
+        build_strategy,
+        settings.provided.routing.strategy,
+        rng=rng,
+        stats=stats,
+        inner_tags=settings.provided.routing.tag_filtering,
+    )
 
     mock_provider = providers.Singleton(MockProvider)
     openai_provider = providers.Singleton(OpenAICompatibleProvider)

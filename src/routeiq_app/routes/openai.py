@@ -47,6 +47,23 @@ def route_headers(route: RouteDecision) -> list[tuple[bytes, bytes]]:
     ]
 
 
+def _routing_hints(scope: Scope, payload: dict[str, Any]) -> dict[str, Any]:
+    """Tags (``x-routeiq-tags``), conversation (``x-routeiq-conversation-id``) and ``user`` (body)."""
+    hints: dict[str, Any] = {}
+    for name, value in scope.get("headers", ()):
+        if name == b"x-routeiq-tags":
+            hints["tags"] = tuple(t.strip() for t in value.decode("latin-1").split(",") if t.strip())
+        elif name == b"x-routeiq-conversation-id":
+            hints["conversation_id"] = value.decode("latin-1")
+    previous = payload.get("previous_response_id")
+    if "conversation_id" not in hints and isinstance(previous, str):
+        hints["conversation_id"] = previous
+    user = payload.get("user")
+    if isinstance(user, str):
+        hints["user"] = user
+    return hints
+
+
 def openai_routes(
     gateway_provider: Callable[[], Gateway], auth: MasterKeyAuth, max_body_bytes: int
 ) -> list[ASGIRouteHandler]:
@@ -87,6 +104,7 @@ def _operation_handler(
             client_wants_usage=bool(options and options.include_usage),
             estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
             request_id=scope.get("state", {}).get("request_id"),
+            **_routing_hints(scope, payload),
         )
         gateway = gateway_provider()
         if stream:

@@ -180,8 +180,20 @@ class RoutingSettings(_Section, frozen=True):
     """How requests are routed among model groups and deployments."""
 
     strategy: Annotated[
-        Literal["simple-shuffle"], Meta(description="Deployment strategy inside a model group.")
+        str,
+        Meta(
+            description="Deployment strategy inside a model group: simple-shuffle, round-robin, least-busy, "
+            "latency-based, cost-based, usage-based, a dotted path `package.module:Class` or a "
+            "`routeiq.strategies` entry point."
+        ),
     ] = "simple-shuffle"
+    tag_filtering: Annotated[
+        bool,
+        Meta(
+            description="Only deployments carrying every tag of the request's `x-routeiq-tags` header "
+            "serve it (the strategy orders those)."
+        ),
+    ] = False
     model_group_alias: Annotated[
         dict[str, str], Meta(description="Extra public names: `{alias: model_group}`.")
     ] = msgspec.field(default_factory=dict)

@@ -151,7 +151,11 @@ class Gateway:
         """Try the request's group, then its context-window and configured fallbacks, in order."""
         progress = _Progress(deadline=self._clock() + self._timeout_s)
         context = RouteContext(
-            request_id=request.request_id, estimated_prompt_tokens=request.estimated_prompt_tokens
+            request_id=request.request_id,
+            estimated_prompt_tokens=request.estimated_prompt_tokens,
+            tags=request.tags,
+            conversation_id=request.conversation_id,
+            user=request.user,
         )
         queue = self._initial_groups(request)
         tried: list[str] = []
@@ -170,6 +174,14 @@ class Gateway:
                 queue = [*self._resolve(group.context_window_fallbacks), *queue]
             if group.name == tried[0]:
                 queue = [*queue, *self._resolve(group.fallbacks)]
+        if progress.unroutable == tried:
+            raise InvalidRequestError(
+                f"No deployment of {', '.join(tried)} can take this request (tags "
+                f"{', '.join(request.tags) or 'none'}, "
+                f"about {request.estimated_prompt_tokens} prompt tokens).",
+                param="model",
+                code="no_matching_deployment",
+            )
         raise self._exhausted(request, tried, progress.attempts, progress.last_error)
 
     async def _try_group(
@@ -183,6 +195,8 @@ class Gateway:
         """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
         candidates = [d for d in group.deployments if _fits(d, request.estimated_prompt_tokens)]
         order = self._strategy.order(group, candidates, context)
+        if not order:
+            progress.unroutable.append(group.name)
         tries = 0
         for d in itertools.islice(itertools.cycle(order), len(order) * (self._retry.num_retries + 1)):
             breaker = self._breakers.get(d.id)
@@ -302,6 +316,7 @@ class _Progress:
         self.attempts = 0
         self.last_error: UpstreamError | None = None
         self.overflowed = False
+        self.unroutable: list[str] = []
 
 
 def _fits(d: Deployment, tokens: int) -> bool:

@@ -23,6 +23,9 @@ class GatewayRequest(msgspec.Struct, kw_only=True):
     client_wants_usage: bool = False
     estimated_prompt_tokens: int = 0
     request_id: str | None = None
+    tags: tuple[str, ...] = ()
+    conversation_id: str | None = None
+    user: str | None = None
 
 
 class RouteDecision(msgspec.Struct, kw_only=True):

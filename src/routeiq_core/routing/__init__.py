@@ -1,7 +1,39 @@
-"""Routing: the strategy port and its implementations."""
+"""Routing: the deployment-strategy port, its strategies, live statistics and composition.
+
+Composition pieces (pipelines, affinity, A/B experiments, bandits) live in
+``routeiq_core.routing.composition``; trained model routers in ``routeiq_core.routing.learned``.
+"""
 
 from routeiq_core.routing.stats import DeploymentSnapshot, DeploymentStats
-from routeiq_core.routing.strategies import WeightedShuffle
+from routeiq_core.routing.strategies import (
+    ENTRY_POINT_GROUP,
+    STRATEGY_NAMES,
+    CostBased,
+    LatencyBased,
+    LeastBusy,
+    RoundRobin,
+    TagFilter,
+    UsageBased,
+    WeightedShuffle,
+    build_strategy,
+    load_custom_strategy,
+)
 from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
 
-__all__ = ["DeploymentSnapshot", "DeploymentStats", "DeploymentStrategy", "RouteContext", "WeightedShuffle"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "STRATEGY_NAMES",
+    "CostBased",
+    "DeploymentSnapshot",
+    "DeploymentStats",
+    "DeploymentStrategy",
+    "LatencyBased",
+    "LeastBusy",
+    "RoundRobin",
+    "RouteContext",
+    "TagFilter",
+    "UsageBased",
+    "WeightedShuffle",
+    "build_strategy",
+    "load_custom_strategy",
+]

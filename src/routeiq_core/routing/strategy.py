@@ -16,6 +16,8 @@ class RouteContext(msgspec.Struct, frozen=True, kw_only=True):
     request_id: str | None = None
     estimated_prompt_tokens: int = 0
     tags: tuple[str, ...] = ()
+    conversation_id: str | None = None
+    user: str | None = None
 
 
 class DeploymentStrategy(Protocol):

@@ -1,0 +1,129 @@
+"""Affinity: keep a conversation on the deployment that served it (prompt caches stay warm)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import cachetools
+
+from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.routing.strategy import RouteContext
+
+AffinityKey = Callable[[RouteContext], str | None]
+"""Extracts the affinity key (a conversation id, a ``previous_response_id``) from a request."""
+
+
+def conversation_key(context: RouteContext) -> str | None:
+    """The request's ``conversation_id``, once :class:`RouteContext` carries one; else None."""
+    value = getattr(context, "conversation_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+class AffinityStore(Protocol):
+    """Remembers which deployment an affinity key is pinned to, for a while."""
+
+    def get(self, key: str) -> str | None:
+        """The deployment id pinned to ``key``, or None when unknown or expired."""
+        ...
+
+    def set(self, key: str, deployment_id: str, ttl_s: float) -> None:
+        """Pin ``key`` to ``deployment_id`` for ``ttl_s`` seconds (replacing any pin)."""
+        ...
+
+
+class InMemoryAffinityStore:
+    """Affinity pins in this process: bounded (least recently used go first) and expiring per pin.
+
+    Args:
+        maxsize: Most pins kept.
+        clock: Monotonic seconds.
+    """
+
+    def __init__(self, maxsize: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self._pins: cachetools.TLRUCache[str, tuple[str, float], float] = cachetools.TLRUCache(
+            maxsize=maxsize, ttu=_expires_at, timer=clock
+        )
+
+    def get(self, key: str) -> str | None:
+        """The deployment id pinned to ``key``, or None when unknown or expired."""
+        pin = self._pins.get(key)
+        return pin[0] if pin is not None else None
+
+    def set(self, key: str, deployment_id: str, ttl_s: float) -> None:
+        """Pin ``key`` to ``deployment_id`` for ``ttl_s`` seconds (replacing any pin)."""
+        self._pins.pop(key, None)
+        if ttl_s > 0:
+            self._pins[key] = (deployment_id, ttl_s)
+
+
+def _expires_at(key: str, pin: tuple[str, float], now: float) -> float:
+    return now + pin[1]
+
+
+class AffinityStage:
+    """A pipeline stage that keeps requests with the same key on the same deployment.
+
+    Place it after the filters and the strategy stage: when the key's pinned deployment is still
+    among the candidates it moves to the front (the rest keep the strategy's order); when there is no
+    pin, or the pinned deployment was filtered out (gone, unhealthy, too small), the first candidate
+    is pinned instead. Each use renews the pin's time to live, so an active conversation stays put.
+    Requests without a key pass through untouched.
+
+    Args:
+        store: Where pins live (in memory for one process; a shared store across workers).
+        key: Extracts the affinity key from the request.
+        ttl_s: How long a pin outlives its last use.
+        label: What the key is, for the recorded reason ("conversation", "response").
+    """
+
+    def __init__(
+        self,
+        store: AffinityStore,
+        key: AffinityKey = conversation_key,
+        *,
+        ttl_s: float = 3600.0,
+        label: str = "conversation",
+    ) -> None:
+        self._store = store
+        self._key = key
+        self._ttl_s = ttl_s
+        self._label = label
+
+    def apply(
+        self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], str]:
+        """The candidates with the pinned deployment first, pinning one if needed."""
+        key = self._key(context)
+        if key is None:
+            return candidates, "affinity: no key"
+        if not candidates:
+            return candidates, f"affinity: {self._label} {key} has no candidate"
+        store_key = f"{group.name}\x1f{key}"
+        subject = f"{self._label} {key}"
+        pinned = self._store.get(store_key)
+        for i, d in enumerate(candidates):
+            if d.id == pinned:
+                self._store.set(store_key, d.id, self._ttl_s)
+                return [d, *candidates[:i], *candidates[i + 1 :]], f"affinity: {subject} → {d.id}"
+        chosen = candidates[0]
+        self._store.set(store_key, chosen.id, self._ttl_s)
+        if pinned is None:
+            return candidates, f"affinity: {subject} pinned → {chosen.id}"
+        return (
+            candidates,
+            f"affinity: {subject} re-pinned {pinned} → {chosen.id} ({pinned} unavailable)",
+        )
+
+    def pin(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
+        """Pin the request's key to the deployment that actually served it (after a failover).
+
+        Args:
+            group: The model group that served the request.
+            context: The request's routing context.
+            deployment_id: The deployment that answered.
+        """
+        key = self._key(context)
+        if key is not None:
+            self._store.set(f"{group.name}\x1f{key}", deployment_id, self._ttl_s)

@@ -1,0 +1,161 @@
+"""Pipelines: routing as a sequence of explainable stages (filters, a strategy, affinity)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
+
+
+class Stage(Protocol):
+    """One step of a :class:`Pipeline`: filters and/or reorders the candidates and says why."""
+
+    def apply(
+        self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], str]:
+        """Return the (possibly filtered or reordered) candidates and the reason for the result."""
+        ...
+
+
+@runtime_checkable
+class Explains(Protocol):
+    """A strategy that can say why it ordered the candidates as it did."""
+
+    name: str
+
+    def explain(
+        self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], list[str]]:
+        """Route like ``order`` and also return the reasons."""
+        ...
+
+
+class Pipeline:
+    """Routes through ordered stages and records each stage's reason.
+
+    A typical pipeline filters (context window, health), orders with a strategy, then applies
+    affinity so a pinned deployment comes first. When a stage leaves no candidate, the list as it was
+    before that stage is ordered by ``fallback`` and returned; without a fallback the pipeline
+    returns no candidate (the gateway then moves to the group's fallbacks).
+
+    A pipeline is itself a ``DeploymentStrategy`` (use :meth:`order`), and :meth:`explain` returns
+    the reasons too, for debugging headers and the admin API.
+
+    Args:
+        stages: Applied in order.
+        fallback: Orders the candidates when a stage would leave none.
+        name: Reported as the strategy name.
+    """
+
+    def __init__(
+        self, stages: Sequence[Stage], *, fallback: DeploymentStrategy | None = None, name: str = "pipeline"
+    ) -> None:
+        self._stages = tuple(stages)
+        self._fallback = fallback
+        self.name = name
+
+    def order(
+        self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
+    ) -> list[Deployment]:
+        """The candidates after every stage, best first."""
+        return self.explain(group, candidates, context)[0]
+
+    def explain(
+        self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], list[str]]:
+        """The order :meth:`order` returns, and one reason per stage that ran."""
+        current = list(candidates)
+        reasons: list[str] = []
+        if not current:
+            return [], ["no candidates"]
+        for stage in self._stages:
+            result, reason = stage.apply(group, current, context)
+            reasons.append(reason)
+            if not result:
+                if self._fallback is None:
+                    reasons.append("no candidates left and no fallback strategy")
+                    return [], reasons
+                reasons.append(f"fallback:{self._fallback.name} (the stage left no candidates)")
+                return self._fallback.order(group, current, context), reasons
+            current = result
+        return current, reasons
+
+
+class ContextWindowFilter:
+    """Drops deployments whose context window is smaller than the request's estimated prompt."""
+
+    def apply(
+        self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], str]:
+        """Keep the deployments that fit (an unknown window is assumed to fit)."""
+        tokens = context.estimated_prompt_tokens
+        kept: list[Deployment] = []
+        dropped: list[str] = []
+        for d in candidates:
+            if d.max_context_tokens is None or tokens <= d.max_context_tokens:
+                kept.append(d)
+            else:
+                dropped.append(f"{d.id} ({_tokens(d.max_context_tokens)} < {_tokens(tokens)} tokens)")
+        return kept, _filter_reason("context-window", dropped, len(kept))
+
+
+class HealthFilter:
+    """Drops deployments a predicate calls unhealthy.
+
+    The gateway passes its circuit breakers, e.g.
+    ``HealthFilter(lambda d: breakers.get(d.id).available())``.
+
+    Args:
+        healthy: True when the deployment may take traffic now.
+    """
+
+    def __init__(self, healthy: Callable[[Deployment], bool]) -> None:
+        self._healthy = healthy
+
+    def apply(
+        self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], str]:
+        """Keep the healthy deployments."""
+        kept: list[Deployment] = []
+        dropped: list[str] = []
+        for d in candidates:
+            if self._healthy(d):
+                kept.append(d)
+            else:
+                dropped.append(d.id)
+        return kept, _filter_reason("health", dropped, len(kept))
+
+
+class StrategyStage:
+    """Orders the candidates with a deployment strategy.
+
+    When the strategy can explain itself (a nested pipeline, an experiment, a bandit), its reasons
+    are included.
+    """
+
+    def __init__(self, strategy: DeploymentStrategy) -> None:
+        self._strategy = strategy
+
+    def apply(
+        self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
+    ) -> tuple[list[Deployment], str]:
+        """The strategy's order of the candidates."""
+        reason = f"strategy:{self._strategy.name}"
+        if isinstance(self._strategy, Explains):
+            ordered, inner = self._strategy.explain(group, candidates, context)
+            return ordered, f"{reason} [{'; '.join(inner)}]"
+        return self._strategy.order(group, candidates, context), reason
+
+
+def _filter_reason(kind: str, dropped: list[str], kept: int) -> str:
+    if not dropped:
+        return f"filter:{kind} kept all {kept}"
+    return f"filter:{kind} dropped {', '.join(dropped)}"
+
+
+def _tokens(n: int) -> str:
+    if n < 1000:
+        return str(n)
+    return f"{n / 1000:.1f}".removesuffix(".0") + "k"
