@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp as LitestarASGIApp
 
+from routeiq_app.asgi_types import ASGIApp
 from routeiq_app.container import Container
 from routeiq_app.errors import exception_handlers
 from routeiq_app.middleware import (
@@ -20,7 +21,6 @@ from routeiq_app.middleware import (
     DrainMiddleware,
     RequestIdMiddleware,
 )
-from routeiq_app.middleware.asgi_types import ASGIApp
 from routeiq_app.routes import admin_routes, get_model, list_models, live, openai_routes, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from routeiq_app.middleware.asgi_types import Receive, Send
+from routeiq_app.asgi_types import Receive, Send
 from routeiq_core.errors import InvalidRequestError, RouteIQError
 
 logger = logging.getLogger("routeiq.http")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from routeiq_app.middleware.asgi_types import Scope
+from routeiq_app.asgi_types import Scope
 from routeiq_core.errors import AuthenticationError
 
 

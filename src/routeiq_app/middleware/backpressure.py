@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from routeiq_app.asgi_io import send_json
+from routeiq_app.asgi_types import ASGIApp, Receive, Scope, Send
 from routeiq_app.errors import error_body
-from routeiq_app.middleware.asgi_types import ASGIApp, Receive, Scope, Send
 from routeiq_core.resilience import ConcurrencyLimiter
 
 logger = logging.getLogger("routeiq.backpressure")
@@ -45,15 +46,4 @@ class BackpressureMiddleware:
             self.limiter.release()
 
     async def _shed(self, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(self._body)).encode()),
-                    (b"retry-after", self._retry_after),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": self._body, "more_body": False})
+        await send_json(send, 503, self._body, ((b"retry-after", self._retry_after),))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from routeiq_app.middleware.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSED_HEADERS = (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from routeiq_app.asgi_io import send_json
+from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_app.errors import error_body
-from routeiq_app.middleware.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_core.health import Lifecycle, Phase
 
 EXEMPT_PREFIXES = ("/health/",)
@@ -34,19 +35,8 @@ class DrainMiddleware:
             await self.app(scope, receive, send)
             return
         if phase is Phase.DRAINING and not scope["path"].startswith(EXEMPT_PREFIXES):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(self._body)).encode()),
-                        (b"retry-after", self._retry_after),
-                        (b"connection", b"close"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": self._body, "more_body": False})
+            headers = ((b"retry-after", self._retry_after), (b"connection", b"close"))
+            await send_json(send, 503, self._body, headers)
             return
 
         async def send_closing(message: Message) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_app.context import request_id_var
-from routeiq_app.middleware.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = b"x-request-id"
 _VALID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")

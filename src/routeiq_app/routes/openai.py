@@ -15,8 +15,8 @@ from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
 
 from routeiq_app.asgi_io import decode_object, read_body, send_json, send_stream, validate
+from routeiq_app.asgi_types import Receive, Scope, Send
 from routeiq_app.auth import MasterKeyAuth
-from routeiq_app.middleware.asgi_types import Receive, Scope, Send
 from routeiq_app.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from routeiq_core.errors import InvalidRequestError, RouteIQError
 from routeiq_core.gateway import Gateway, GatewayRequest, RouteDecision, estimate_prompt_tokens
