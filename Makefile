@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= examples/demo-config.yaml
 
-.PHONY: serve test lint typecheck unit docs bench clean
+.PHONY: serve test lint typecheck unit docs bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,18 @@ typecheck: $(VENV)/.installed-dev
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest -q
+
+# Side-by-side performance run (RouteIQ, LiteLLM proxy, the floor, direct); see benchmarks/README.md.
+bench: $(VENV)/.installed-dev benchmarks/.venv-litellm/bin/litellm
+	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): using the Python load generator"
+	cd benchmarks && ../$(BIN)/python harness.py $(BENCH_ARGS)
+
+bench-smoke: $(VENV)/.installed-dev
+	cd benchmarks && ../$(BIN)/python harness.py --smoke --out /tmp/routeiq-bench-smoke
+
+benchmarks/.venv-litellm/bin/litellm:
+	$(PYTHON) -m venv benchmarks/.venv-litellm
+	benchmarks/.venv-litellm/bin/python -m pip install -q 'litellm[proxy]'
 
 docs: $(VENV)/.installed
 	$(BIN)/routeiq config docs

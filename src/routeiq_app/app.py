@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -53,6 +54,9 @@ def create_app(container: Container | None = None) -> Litestar:
         initialised = container.init_resources()
         if initialised is not None:
             await initialised
+        # Startup objects live as long as the process: keep them out of every later GC pass.
+        gc.collect()
+        gc.freeze()
         container.lifecycle().mark_ready()
         install_worker_signals(container.lifecycle())
         logger.info("routeiq %s ready", __version__)

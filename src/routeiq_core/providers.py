@@ -50,7 +50,10 @@ class ProviderClient(Protocol):
     def stream(
         self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
     ) -> AsyncIterator[bytes]:
-        r"""Stream one call as complete SSE frames (``data: {...}\\n\\n``), ``[DONE]`` excluded.
+        r"""Stream one call as chunks of one or more complete SSE frames (``data: {...}\\n\\n``).
+
+        ``[DONE]`` is excluded. All frames of one upstream read may come as one chunk, which the
+        gateway forwards with one write.
 
         ``timeout_s`` bounds the wait for the first frame and for each later one. Closing the
         iterator early (client gone) must cancel the upstream request.

@@ -106,9 +106,11 @@ def _json_frames(frames: list[bytes]) -> list[dict[str, Any]]:
 
 
 async def _collect(agen: AsyncIterator[bytes], into: list[bytes] | None = None) -> list[bytes]:
+    """The frames of a stream; a chunk may hold several complete frames (the port allows it)."""
     frames = [] if into is None else into
-    async for frame in agen:
-        frames.append(frame)
+    async for chunk in agen:
+        assert chunk.endswith(b"\n\n"), chunk  # chunks never cut a frame
+        frames.extend(event + b"\n\n" for event in chunk.split(b"\n\n") if event)
     return frames
 
 

@@ -268,3 +268,18 @@ def test_unconsumed_stream_is_released_by_aclose() -> None:
 
     assert anyio.run(main) == 0
     assert client.closed_streams == 1
+
+
+def test_a_chunk_of_several_frames_is_forwarded_whole_minus_the_usage_frame() -> None:
+    gw, client, metrics, _, _ = make([group("g", n=1)])
+    frame = b'data: {"choices":[{"delta":{"content":"x"}}]}\n\n'
+    usage = b'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n'
+
+    async def batched(*args: Any, **kwargs: Any) -> Any:
+        yield frame + frame
+        yield frame + usage
+
+    client.stream = batched  # type: ignore[method-assign]
+    _, frames = anyio.run(collect, gw, req(stream=True))
+    assert frames == [frame + frame, frame, b"data: [DONE]\n\n"]
+    assert metrics.counter("routeiq_completion_tokens") == 2

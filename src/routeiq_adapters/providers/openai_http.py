@@ -109,14 +109,16 @@ class OpenAICompatibleProvider:
             await _raise_unless_event_stream(response, deployment)
             splitter = _EventSplitter()
             async for chunk in response.content.iter_any():
-                for event in splitter.feed(chunk):
-                    frame = _frame(event, deployment)
-                    if frame is _DONE:
-                        finished = True
-                        await _drain(response)
-                        return
-                    if frame is not None:
-                        yield frame
+                # Every complete event of one read goes out as one piece: one send to the client.
+                batch, done, error = _events(splitter.feed(chunk), deployment)
+                if batch:
+                    yield batch
+                if error is not None:
+                    raise error
+                if done:
+                    finished = True
+                    await _drain(response)
+                    return
             tail = splitter.tail()
             frame = _frame(tail, deployment) if tail else None
             finished = True
@@ -177,6 +179,21 @@ class _EventSplitter:
     def tail(self) -> bytes:
         """What is left after the last blank line (an event the upstream did not terminate)."""
         return bytes(self._buffer).strip()
+
+
+def _events(events: list[bytes], deployment: Deployment) -> tuple[bytes, bool, UpstreamError | None]:
+    """The relayable frames of some events joined, whether ``[DONE]`` came, and an in-stream error."""
+    frames: list[bytes] = []
+    for event in events:
+        try:
+            frame = _frame(event, deployment)
+        except UpstreamError as exc:
+            return b"".join(frames), False, exc
+        if frame is _DONE:
+            return b"".join(frames), True, None
+        if frame is not None:
+            frames.append(frame)
+    return b"".join(frames), False, None
 
 
 def _frame(event: bytes, deployment: Deployment) -> bytes | None:

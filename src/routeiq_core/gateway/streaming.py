@@ -46,7 +46,7 @@ async def relay(
     on_usage: Callable[[Usage], None],
     on_end: Callable[[], None],
 ) -> AsyncIterator[bytes]:
-    """Yield the client's frames: the first one, the rest as they come, then ``[DONE]``.
+    """Yield the client's frames (chunks of one or more): the first, the rest as they come, then ``[DONE]``.
 
     The gateway always asks upstreams for usage; a usage-only frame is accounted and dropped unless
     the client asked for it (``stream_options.include_usage``). A failure after the first frame
@@ -57,10 +57,10 @@ async def relay(
     try:
         pending = first
         while pending is not None:
-            found, usage_only = frame_usage(pending)
-            if found is not None:
-                usage = found
-            if not (usage_only and found is not None and not client_wants_usage):
+            if b'"usage"' in pending:
+                pending, found = _take_usage(pending, keep_usage_only=client_wants_usage)
+                usage = found or usage
+            if pending:
                 yield pending
             pending = await anext(frames, None)
     except UpstreamError as exc:
@@ -79,6 +79,22 @@ async def relay(
             on_usage(usage)
         on_end()
     yield DONE
+
+
+def _take_usage(chunk: bytes, *, keep_usage_only: bool) -> tuple[bytes, Usage | None]:
+    """Read the usage out of a chunk of frames; drop a usage-only frame unless the client wants it."""
+    usage = None
+    kept = []
+    for event in chunk.split(b"\n\n"):
+        if not event.strip():
+            continue
+        frame = event + b"\n\n"
+        found, usage_only = frame_usage(frame)
+        if found is not None:
+            usage = found
+        if not (usage_only and found is not None and not keep_usage_only):
+            kept.append(frame)
+    return b"".join(kept), usage
 
 
 async def close_quietly(frames: AsyncIterator[bytes]) -> None:
