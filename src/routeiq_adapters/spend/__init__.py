@@ -1,0 +1,5 @@
+"""Spend ledger adapters."""
+
+from routeiq_adapters.spend.memory import InMemorySpendLedger
+
+__all__ = ["InMemorySpendLedger"]

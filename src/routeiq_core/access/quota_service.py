@@ -1,0 +1,271 @@
+"""The quota use case: from a principal and a request to reserved amounts, and back at settlement.
+
+Reserve before the call: the estimate is the prompt estimate plus ``max_tokens`` (or
+``default_max_tokens``) and the cost of that many tokens at the model group's worst price. Settle
+after it with the actual usage and cost: the difference is released (or, if the call used more than
+estimated, added). A budget can therefore be exceeded only by what calls in flight use beyond their
+estimates, which is nothing when ``max_tokens`` is set and the prompt estimate is an upper bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+
+import anyio
+import msgspec
+
+from routeiq_core.access.errors import (
+    BudgetExceededError,
+    QuotaExceededError,
+    QuotaStoreError,
+    QuotaUnavailableError,
+)
+from routeiq_core.access.principal import Principal
+from routeiq_core.access.quota import QuotaItem, QuotaStore, Refusal, Reservation, Scope
+from routeiq_core.access.quota_health import OutageMonitor, OutagePolicy
+from routeiq_core.access.quota_limits import (
+    Amounts,
+    QuotaLimit,
+    describe_limit,
+    from_units,
+    parse_limits,
+    to_units,
+)
+from routeiq_core.access.spend import PriceBook
+from routeiq_core.errors import ConfigurationError
+from routeiq_core.metrics import Metrics
+
+logger = logging.getLogger("routeiq.quota")
+
+_STORE_FAILURES = (QuotaStoreError, TimeoutError, OSError)
+
+
+class QuotaConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Limits that do not live on keys, in the shorthand of :func:`parse_limits`.
+
+    Attributes:
+        global_limits: Limits on all traffic together, e.g. ``{"rpm": 10000}``.
+        team_limits: Per team; the entry ``"*"`` applies to every team without its own.
+        model_group_limits: Per model group; ``"*"`` applies to every group without its own.
+        default_max_tokens: Output tokens assumed for a request that does not set ``max_tokens``.
+        on_outage: ``fail_open`` (admit unmetered) or ``fail_closed`` (503) while the store is down.
+        timeout_s: Longest wait for the quota store per call.
+    """
+
+    global_limits: dict[str, float] = msgspec.field(default_factory=dict)
+    team_limits: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    model_group_limits: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    default_max_tokens: int = 4096
+    on_outage: OutagePolicy = "fail_closed"
+    timeout_s: float = 0.5
+
+
+class QuotaTicket(msgspec.Struct, frozen=True, kw_only=True):
+    """What :meth:`QuotaService.reserve` hands back, to pass to :meth:`QuotaService.settle`.
+
+    ``reservation`` is None when no limit applied, or when the store was down under ``fail_open``
+    (then ``unmetered`` is true).
+    """
+
+    reservation: Reservation | None
+    estimate: Amounts
+    unmetered: bool = False
+
+
+def _compile(
+    table: Mapping[str, Mapping[str, float]], path: str, problems: list[str]
+) -> dict[str, tuple[QuotaLimit, ...]]:
+    compiled: dict[str, tuple[QuotaLimit, ...]] = {}
+    for name, limits in table.items():
+        try:
+            compiled[name] = parse_limits(limits)
+        except ValueError as exc:
+            problems.append(f"{path}.{name}: {exc}")
+    return compiled
+
+
+class QuotaService:
+    """Turns principals and requests into quota items, reserves them, settles them.
+
+    Args:
+        store: The shared counters.
+        config: Team, model-group and global limits and the outage policy.
+        monitor: Tracks store outages (share it with the :class:`QuotaHealthCheck`).
+        prices: Worst-case prices per model group for the cost estimate.
+        metrics: Where unmetered admissions and settle failures are counted.
+        clock: Unix time.
+
+    Raises:
+        ConfigurationError: naming every invalid limit in ``config``.
+    """
+
+    def __init__(
+        self,
+        store: QuotaStore,
+        config: QuotaConfig,
+        *,
+        monitor: OutageMonitor | None = None,
+        prices: PriceBook | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        problems: list[str] = []
+        self._global = _compile({"*": config.global_limits}, "quota.global_limits", problems).get("*", ())
+        self._teams = _compile(config.team_limits, "quota.team_limits", problems)
+        self._groups = _compile(config.model_group_limits, "quota.model_group_limits", problems)
+        if problems:
+            raise ConfigurationError(problems)
+        self._store = store
+        self._config = config
+        self._monitor = monitor or OutageMonitor(config.on_outage, metrics)
+        self._prices = prices or PriceBook()
+        self._metrics = metrics
+        self._clock = clock
+
+    @property
+    def monitor(self) -> OutageMonitor:
+        """The outage monitor (for the health check)."""
+        return self._monitor
+
+    def estimate(self, model_group: str, prompt_tokens: int, max_tokens: int | None) -> Amounts:
+        """The amounts reserved for a request before it runs."""
+        output = max_tokens if max_tokens is not None else self._config.default_max_tokens
+        cost = self._prices.estimate(model_group, prompt_tokens, output)
+        return Amounts(
+            requests=1, input_tokens=prompt_tokens, output_tokens=output, spend_units=to_units("spend", cost)
+        )
+
+    def items_for(self, principal: Principal, model_group: str, estimate: Amounts) -> tuple[QuotaItem, ...]:
+        """Every limit that applies, one item per counter (the tightest limit when several coincide)."""
+        scoped: list[tuple[Scope, str, QuotaLimit]] = []
+        if principal.kind == "virtual_key" and principal.key_id:
+            scoped += [("key", principal.key_id, limit) for limit in principal.all_limits()]
+        if principal.team is not None:
+            team_limits = self._teams.get(principal.team, self._teams.get("*", ()))
+            scoped += [("team", principal.team, limit) for limit in team_limits]
+        scoped += [
+            ("model_group", model_group, lim)
+            for lim in self._groups.get(model_group, self._groups.get("*", ()))
+        ]
+        scoped += [("global", "*", limit) for limit in self._global]
+        items: dict[str, QuotaItem] = {}
+        for scope, scope_id, limit in scoped:
+            item = QuotaItem(
+                scope=scope,
+                scope_id=scope_id,
+                metric=limit.metric,
+                window=limit.window,
+                limit=to_units(limit.metric, limit.limit),
+                amount=estimate.of(limit.metric),
+            )
+            known = items.get(item.counter_key)
+            if known is None or item.limit < known.limit:
+                items[item.counter_key] = item
+        return tuple(items.values())
+
+    async def reserve(
+        self, principal: Principal, *, model_group: str, prompt_tokens: int, max_tokens: int | None = None
+    ) -> QuotaTicket:
+        """Reserve the request's estimate against every applicable limit, or refuse.
+
+        Raises:
+            QuotaExceededError: 429 ``rate_limit_exceeded`` naming the limit, with ``Retry-After``.
+            BudgetExceededError: 429 ``budget_exceeded`` when the refusing limit is a spend limit.
+            QuotaUnavailableError: 503 when the store is down and the policy is ``fail_closed``.
+        """
+        estimate = self.estimate(model_group, prompt_tokens, max_tokens)
+        items = self.items_for(principal, model_group, estimate)
+        if not items:
+            return QuotaTicket(reservation=None, estimate=estimate)
+        if not self._monitor.should_try():
+            return self._outage(estimate)
+        try:
+            with anyio.fail_after(self._config.timeout_s):
+                result = await self._store.reserve(items, self._clock())
+        except _STORE_FAILURES as exc:
+            self._monitor.record_failure(exc)
+            return self._outage(estimate)
+        self._monitor.record_success()
+        if isinstance(result, Refusal):
+            raise refusal_error(result)
+        return QuotaTicket(reservation=result, estimate=estimate)
+
+    async def settle(
+        self,
+        ticket: QuotaTicket,
+        *,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost: float,
+        requests: int = 1,
+    ) -> None:
+        """Replace the estimate by the actual usage.
+
+        Never raises; safe to call from ``finally`` (shielded from cancellation, bounded by the store
+        timeout) and more than once.
+        """
+        if ticket.reservation is None:
+            return
+        actual = Amounts(
+            requests=requests,
+            input_tokens=prompt_tokens,
+            output_tokens=completion_tokens,
+            spend_units=to_units("spend", cost),
+        )
+        with anyio.CancelScope(shield=True):
+            try:
+                with anyio.fail_after(self._config.timeout_s):
+                    await self._store.settle(ticket.reservation, actual, self._clock())
+            except _STORE_FAILURES as exc:
+                self._monitor.record_failure(exc)
+                if self._metrics is not None:
+                    self._metrics.increment("routeiq_quota_settle_failures")
+                logger.debug("quota settle failed; the estimate stays counted: %r", exc)
+            else:
+                self._monitor.record_success()
+
+    async def release(self, ticket: QuotaTicket) -> None:
+        """Give back everything reserved (the call never reached an upstream)."""
+        await self.settle(ticket, prompt_tokens=0, completion_tokens=0, cost=0.0, requests=0)
+
+    def _outage(self, estimate: Amounts) -> QuotaTicket:
+        if self._monitor.policy == "fail_closed":
+            raise QuotaUnavailableError(
+                "Quota limits cannot be checked right now (the quota backend is unreachable); retry shortly."
+            )
+        if self._metrics is not None:
+            self._metrics.increment("routeiq_quota_unmetered_requests")
+        return QuotaTicket(reservation=None, estimate=estimate, unmetered=True)
+
+
+def refusal_error(refusal: Refusal) -> QuotaExceededError:
+    """The 429 for a refusal: names the scope, metric, window, limit and usage; sets ``Retry-After``."""
+    item = refusal.item
+    limit = from_units(item.metric, item.limit)
+    current = from_units(item.metric, refusal.current)
+    needed = from_units(item.metric, item.amount)
+    spend = item.metric == "spend"
+    who = "all traffic" if item.scope == "global" else f"{item.scope.replace('_', ' ')} {item.scope_id!r}"
+    rule = describe_limit(QuotaLimit(metric=item.metric, window=item.window, limit=limit))
+    if item.amount > item.limit:
+        tail = f"this request alone needs {needed:g}; lower max_tokens or ask for a higher limit."
+    else:
+        used = "spent" if spend else "used"
+        tail = (
+            f"{current:g} {used} in the last {item.window}, this request needs {needed:g}. "
+            f"Retry after {max(1, math.ceil(refusal.retry_after_s))} s."
+        )
+    kind = BudgetExceededError if spend else QuotaExceededError
+    return kind(
+        f"{'Budget' if spend else 'Rate limit'} exceeded for {who}: the limit is {rule}; {tail}",
+        scope=item.scope,
+        scope_id=item.scope_id,
+        metric=item.metric,
+        window=item.window,
+        limit=limit,
+        current=current,
+        retry_after_s=refusal.retry_after_s,
+    )

@@ -1,0 +1,134 @@
+"""Spend: the cost of a call from deployment prices, and the ``SpendLedger`` port that reports it.
+
+Prices are per million tokens in the deployment's price unit (normally USD). The cost of a finished
+call uses the deployment that served it; the *estimate* reserved before the call uses the most
+expensive deployment of the model group, because the router has not picked one yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Protocol
+
+import msgspec
+
+from routeiq_core.catalog import Deployment, ModelCatalog
+
+
+class Price(msgspec.Struct, frozen=True, kw_only=True):
+    """Price per million input and output tokens."""
+
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """Spend for this many tokens."""
+        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+
+
+class PriceBook:
+    """The worst-case price of each model group, for cost estimates before routing (immutable)."""
+
+    __slots__ = ("_prices",)
+
+    def __init__(self, prices: Mapping[str, Price] | None = None) -> None:
+        self._prices: Mapping[str, Price] = MappingProxyType(dict(prices or {}))
+
+    @classmethod
+    def from_catalog(cls, catalog: ModelCatalog) -> PriceBook:
+        """The highest input and output prices among each group's deployments (aliases included)."""
+        prices: dict[str, Price] = {}
+        for group in catalog.groups:
+            price = Price(
+                input_per_mtok=max((d.input_price_per_mtok for d in group.deployments), default=0.0),
+                output_per_mtok=max((d.output_price_per_mtok for d in group.deployments), default=0.0),
+            )
+            for name in (group.name, *group.aliases):
+                prices[name] = price
+        return cls(prices)
+
+    def price(self, model_group: str) -> Price:
+        """The group's worst-case price (zero for an unknown group)."""
+        return self._prices.get(model_group, Price())
+
+    def estimate(self, model_group: str, prompt_tokens: int, completion_tokens: int) -> float:
+        """The most this many tokens can cost in ``model_group``."""
+        return self.price(model_group).cost(prompt_tokens, completion_tokens)
+
+
+def call_cost(deployment: Deployment, prompt_tokens: int, completion_tokens: int) -> float:
+    """What a finished call cost on the deployment that served it."""
+    return deployment.cost(prompt_tokens, completion_tokens)
+
+
+class SpendRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One finished call's spend."""
+
+    at: float
+    model_group: str
+    cost: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    key_id: str | None = None
+    team: str | None = None
+    deployment_id: str | None = None
+
+
+class SpendFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which records a report covers; unset fields match everything; times are unix seconds."""
+
+    key_id: str | None = None
+    team: str | None = None
+    model_group: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+    def accepts(self, key_id: str | None, team: str | None, model_group: str) -> bool:
+        """Whether a record with these attributes is covered (time checked separately)."""
+        return (
+            (self.key_id is None or key_id == self.key_id)
+            and (self.team is None or team == self.team)
+            and (self.model_group is None or model_group == self.model_group)
+        )
+
+
+class SpendTotals(msgspec.Struct, kw_only=True):
+    """Accumulated spend of a group of records."""
+
+    requests: int = 0
+    cost: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, requests: int, cost: float, prompt_tokens: int, completion_tokens: int) -> None:
+        """Fold more usage in."""
+        self.requests += requests
+        self.cost += cost
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+
+class SpendReport(msgspec.Struct, kw_only=True):
+    """Totals of the records a filter covers, overall and per key, team and model group.
+
+    Records without a key or team are reported under ``"-"``.
+    """
+
+    filter: SpendFilter
+    total: SpendTotals
+    by_key: dict[str, SpendTotals]
+    by_team: dict[str, SpendTotals]
+    by_model_group: dict[str, SpendTotals]
+
+
+class SpendLedger(Protocol):
+    """Where spend accumulates (in memory per process; a database adapter for several workers)."""
+
+    async def record(self, entry: SpendRecord) -> None:
+        """Add one finished call."""
+        ...
+
+    async def report(self, spend_filter: SpendFilter) -> SpendReport:
+        """Totals of the records ``spend_filter`` covers."""
+        ...
