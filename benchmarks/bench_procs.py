@@ -111,7 +111,8 @@ def _routeiq_config(tmp: Path, upstream: str, workers: int) -> Path:
         "  - model_name: bench\n"
         f"    litellm_params: {{model: openai/bench, api_base: '{upstream}', api_key: sk-up}}\n"
         f"server: {{log_level: warning, max_concurrent_requests: 4096, workers: {workers}}}\n"
-        f"security: {{master_key: {MASTER_KEY}}}\n"
+        f"security: {{master_key: {MASTER_KEY}}}\n" + ("quota: {backend: redis}\n" if workers > 1 else "")
+        # several workers share quota counters through Redis (127.0.0.1:6379 must be running)
     )
     return path
 

@@ -64,3 +64,12 @@ def redis_url() -> str:
             pytest.fail(f"Redis is required in CI: {problem}")
         pytest.skip(problem)
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _work_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Files the gateway creates by default (the SQLite key store) land in a temporary folder."""
+    previous = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(previous)

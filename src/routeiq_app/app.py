@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp as LitestarASGIApp
@@ -26,6 +26,7 @@ from routeiq_app.routes import admin_routes, get_model, list_models, live, opena
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_core import __version__
+from routeiq_core.access import Principal
 
 logger = logging.getLogger("routeiq.app")
 
@@ -69,13 +70,23 @@ def create_app(container: Container | None = None) -> Litestar:
                 await closed
             container.lifecycle().mark_stopped()
 
-    hot_routes = openai_routes(container.gateway, container.auth(), settings.server.max_request_body_bytes)
+    gate = container.access_gate()
+    hot_routes = openai_routes(container.gateway, gate, settings.server.max_request_body_bytes)
+
+    async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
+        found: Principal = await gate.principal(request.scope)  # type: ignore[arg-type]
+        return found
+
     app = Litestar(
         route_handlers=[live, ready, list_models, get_model, *admin_routes, *hot_routes],
         dependencies={
             "readiness": _provide(container.readiness),
             "catalog": _provide(container.catalog),
-            "auth": _provide(container.auth),
+            "principal": Provide(principal, use_cache=False),
+            "key_service": _provide(container.key_service),
+            "policy_engine": _provide(container.policy_engine),
+            "spend_ledger": _provide(container.spend_ledger),
+            "access_gate": _provide(container.access_gate),
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.metrics),
             "stats": _provide(container.stats),

@@ -102,9 +102,9 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     settings = load_settings()
     build_catalog(settings, os.environ.get(CONFIG_ENV))
-    problem = bind_problem(settings)
-    if problem:
-        raise ConfigurationError([problem])
+    problems = [p for p in (bind_problem(settings), worker_state_problem(settings)) if p]
+    if problems:
+        raise ConfigurationError(problems)
     _run_server(settings)
     return 0
 
@@ -121,6 +121,18 @@ def bind_problem(settings: Settings) -> str | None:
         f"{env_name(('security', 'master_key'))} or, to accept the risk, "
         f"{env_name(('security', 'allow_open_non_loopback'))}=true"
     )
+
+
+def worker_state_problem(settings: Settings) -> str | None:
+    """Quotas counted per worker would admit N times every limit: refuse that with N > 1 workers."""
+    if settings.server.workers > 1 and settings.quota.backend == "memory":
+        return (
+            f"{env_name(('server', 'workers'))}={settings.server.workers} with "
+            f"{env_name(('quota', 'backend'))}='memory': each worker would count quotas on its own and "
+            f"admit {settings.server.workers}x every limit; set {env_name(('quota', 'backend'))}=redis "
+            "(and quota.redis_url), or run one worker"
+        )
+    return None
 
 
 def _is_loopback(host: str) -> bool:

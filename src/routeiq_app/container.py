@@ -14,13 +14,34 @@ from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
-from routeiq_app.auth import MasterKeyAuth
+from routeiq_adapters.spend import InMemorySpendLedger
+from routeiq_app.access_gate import AccessGate
+from routeiq_app.access_setup import (
+    anonymous_principal,
+    close_quota_store,
+    key_hasher,
+    key_store,
+    open_key_store,
+    quota_config,
+    quota_store,
+)
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.logging_setup import configure_logging
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.settings import load_settings
-from routeiq_app.state_setup import breaker_hooks, breaker_sync, run_breaker_sync
+from routeiq_app.state_setup import breaker_hooks, breaker_sync, health_checks, run_breaker_sync
 from routeiq_core import __version__
+from routeiq_core.access import (
+    Authenticator,
+    CachedKeyStore,
+    KeyService,
+    OutageMonitor,
+    PolicyEngine,
+    QuotaHealthCheck,
+    QuotaService,
+    parse_networks,
+)
+from routeiq_core.access.spend import PriceBook
 from routeiq_core.gateway import Gateway
 from routeiq_core.gateway.health import DeploymentsHealthCheck
 from routeiq_core.health import Lifecycle, Readiness
@@ -43,7 +64,6 @@ class Container(containers.DeclarativeContainer):
     logging = providers.Resource(configure_logging, settings=settings)
     lifecycle = providers.Singleton(Lifecycle)
     limiter = providers.Singleton(ConcurrencyLimiter, limit=_server.max_concurrent_requests)
-    auth = providers.Singleton(MasterKeyAuth, master_key=settings.provided.security.master_key)
 
     catalog = providers.Singleton(build_catalog, settings=settings)
     metrics = providers.Singleton(InMemoryMetrics)
@@ -100,7 +120,52 @@ class Container(containers.DeclarativeContainer):
         rng=rng,
     )
 
-    health_checks = providers.List(
-        providers.Singleton(DeploymentsHealthCheck, catalog=catalog, breakers=breakers)
+    # Access: keys, policy, quota, spend (every LLM route goes through access_gate).
+    _keys = settings.provided.keys
+    key_hasher = providers.Singleton(key_hasher, settings)
+    key_store = providers.Singleton(key_store, settings)
+    key_store_lifecycle = providers.Resource(open_key_store, key_store)
+    cached_keys = providers.Singleton(
+        CachedKeyStore, key_store, maxsize=_keys.cache_size, ttl_s=_keys.cache_ttl_s
+    )
+    authenticator = providers.Singleton(
+        Authenticator,
+        store=cached_keys,
+        hasher=key_hasher,
+        master_key=settings.provided.security.master_key,
+        anonymous=providers.Callable(anonymous_principal, settings),
+        timeout_s=_keys.timeout_s,
+    )
+    key_service = providers.Singleton(KeyService, store=cached_keys, hasher=key_hasher)
+    policy_engine = providers.Singleton(PolicyEngine.from_config, settings.provided.policy)
+    quota_store = providers.Singleton(quota_store, settings)
+    quota_store_lifecycle = providers.Resource(close_quota_store, quota_store)
+    outage_monitor = providers.Singleton(
+        OutageMonitor, policy=settings.provided.quota.on_outage, metrics=metrics
+    )
+    quota_service = providers.Singleton(
+        QuotaService,
+        store=quota_store,
+        config=providers.Callable(quota_config, settings),
+        monitor=outage_monitor,
+        prices=providers.Singleton(PriceBook.from_catalog, catalog),
+        metrics=metrics,
+    )
+    spend_ledger = providers.Singleton(InMemorySpendLedger)
+    access_gate = providers.Singleton(
+        AccessGate,
+        authenticator=authenticator,
+        policy=policy_engine,
+        quota=quota_service,
+        spend=spend_ledger,
+        catalog=catalog,
+        trusted_proxies=providers.Callable(parse_networks, settings.provided.security.trusted_proxies),
+    )
+
+    health_checks = providers.Callable(
+        health_checks,
+        providers.Singleton(DeploymentsHealthCheck, catalog=catalog, breakers=breakers),
+        providers.Singleton(QuotaHealthCheck, store=quota_store, monitor=outage_monitor),
+        breaker_sync,
     )
     readiness = providers.Singleton(Readiness, lifecycle=lifecycle, checks=health_checks, version=__version__)

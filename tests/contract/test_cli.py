@@ -71,6 +71,12 @@ def test_config_docs_check_detects_staleness(tmp_path: Path) -> None:
     assert run("config", "docs", "--output", str(target), "--check").returncode == 1
 
 
+def test_refuses_per_worker_quotas_with_several_workers() -> None:
+    r = run("serve", "--workers", "2")
+    assert r.returncode == 2
+    assert "ROUTEIQ_QUOTA__BACKEND='memory': each worker would count quotas on its own" in r.stderr
+
+
 def test_refuses_open_non_loopback_bind() -> None:
     r = run("serve", "--host", "0.0.0.0")
     assert r.returncode == 2

@@ -105,8 +105,17 @@ def test_drain_timeout_bounds_the_shutdown() -> None:
     assert results[0].endswith("<cut>")
 
 
-def test_two_workers_serve() -> None:
-    with GatewayProcess(versioned_config("a"), env={"ROUTEIQ_SERVER__WORKERS": "2"}) as gw:
+def multi_worker_env(workers: int, redis_url: str) -> dict[str, str]:
+    """N > 1 workers need shared quota counters: Redis."""
+    return {
+        "ROUTEIQ_SERVER__WORKERS": str(workers),
+        "ROUTEIQ_QUOTA__BACKEND": "redis",
+        "ROUTEIQ_QUOTA__REDIS_URL": redis_url,
+    }
+
+
+def test_two_workers_serve(redis_url: str) -> None:
+    with GatewayProcess(versioned_config("a"), env=multi_worker_env(2, redis_url)) as gw:
         assert gw.proc is not None
         deadline = time.monotonic() + 20
         while len(children(gw.proc.pid)) < 2 and time.monotonic() < deadline:
@@ -174,9 +183,11 @@ def wait_for(predicate: object, timeout: float = 30) -> bool:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_reload_under_load_no_failure_no_mixed_config(config_file: Path, workers: int) -> None:
+def test_reload_under_load_no_failure_no_mixed_config(
+    config_file: Path, workers: int, redis_url: str
+) -> None:
     with (
-        GatewayProcess(config_file, env={"ROUTEIQ_SERVER__WORKERS": str(workers)}) as gw,
+        GatewayProcess(config_file, env=multi_worker_env(workers, redis_url)) as gw,
         Load(gw.base_url) as load,
     ):
         assert wait_for(lambda: len(load.answers) > 20)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.di import NamedDependency
 
 from routeiq_adapters.metrics import InMemoryMetrics, MetricPoint
 from routeiq_app import serving
-from routeiq_app.auth import MasterKeyAuth
+from routeiq_core.access import Principal, require
 from routeiq_core.catalog import ModelCatalog
 from routeiq_core.errors import ConfigurationError, ConflictError, InvalidRequestError
 from routeiq_core.resilience import BreakerRegistry, ConcurrencyLimiter
@@ -35,14 +35,13 @@ class DeploymentState(msgspec.Struct, kw_only=True):
     sync_to_thread=False,
 )
 def deployments(
-    request: Request,  # type: ignore[type-arg]
     catalog: NamedDependency[ModelCatalog],
     breakers: NamedDependency[BreakerRegistry],
     stats: NamedDependency[DeploymentStats],
-    auth: NamedDependency[MasterKeyAuth],
+    principal: NamedDependency[Principal],
 ) -> list[DeploymentState]:
     """Breaker state, in-flight calls, latency and error EWMAs, last-minute usage per deployment."""
-    auth.check(request.scope)  # type: ignore[arg-type]
+    require(principal, "deployments.read")
     out = []
     for group in catalog.groups:
         for d in group.deployments:
@@ -64,13 +63,12 @@ def deployments(
 
 @get("/admin/metrics", summary="In-process counters of this worker", tags=["admin"], sync_to_thread=False)
 def metrics(
-    request: Request,  # type: ignore[type-arg]
     metrics: NamedDependency[InMemoryMetrics],
     limiter: NamedDependency[ConcurrencyLimiter],
-    auth: NamedDependency[MasterKeyAuth],
+    principal: NamedDependency[Principal],
 ) -> list[MetricPoint]:
     """Every counter: admitted/shed requests, retries, fallbacks, breaker transitions, tokens, spend."""
-    auth.check(request.scope)  # type: ignore[arg-type]
+    require(principal, "metrics.read")
     admission = [
         MetricPoint(name="routeiq_requests_admitted", labels={}, value=limiter.admitted),
         MetricPoint(name="routeiq_requests_shed", labels={}, value=limiter.shed),
@@ -94,9 +92,9 @@ class ReloadAccepted(msgspec.Struct, kw_only=True):
     status_code=202,
     sync_to_thread=False,
 )
-def reload_config(request: Request, auth: NamedDependency[MasterKeyAuth]) -> ReloadAccepted:  # type: ignore[type-arg]
+def reload_config(principal: NamedDependency[Principal]) -> ReloadAccepted:
     """400 with every problem if the config is invalid (nothing changes); 202 once workers are rolling."""
-    auth.check(request.scope)  # type: ignore[arg-type]
+    require(principal, "config.reload")
     try:
         pid = serving.request_reload()
     except ConfigurationError as exc:

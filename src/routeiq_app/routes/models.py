@@ -1,28 +1,29 @@
-"""``GET /v1/models``: the model groups a caller may use."""
+"""``GET /v1/models``: the model groups the caller may use."""
 
 from __future__ import annotations
 
 import time
 
-from litestar import Request, get
+from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from routeiq_app.auth import MasterKeyAuth
 from routeiq_app.wire import ModelCard, ModelList
+from routeiq_core.access import Principal, require, require_model
 from routeiq_core.catalog import ModelCatalog
 
 
 @get(["/v1/models", "/models"], summary="List model groups", tags=["openai"], sync_to_thread=False)
-def list_models(
-    request: Request,  # type: ignore[type-arg]
-    catalog: NamedDependency[ModelCatalog],
-    auth: NamedDependency[MasterKeyAuth],
-) -> ModelList:
-    """Every model group (aliases included) as OpenAI model objects."""
-    auth.check(request.scope)  # type: ignore[arg-type]
+def list_models(catalog: NamedDependency[ModelCatalog], principal: NamedDependency[Principal]) -> ModelList:
+    """The model groups (aliases included) this caller's key may use, as OpenAI model objects."""
+    require(principal, "models.read")
     created = int(time.time())
-    names = [name for group in catalog.groups for name in (group.name, *group.aliases)]
+    names = [
+        name
+        for group in catalog.groups
+        if principal.allows_model(group.name)
+        for name in (group.name, *group.aliases)
+    ]
     return ModelList(data=[ModelCard(id=name, created=created) for name in names])
 
 
@@ -33,12 +34,9 @@ def list_models(
     sync_to_thread=False,
 )
 def get_model(
-    request: Request,  # type: ignore[type-arg]
-    model: FromPath[str],
-    catalog: NamedDependency[ModelCatalog],
-    auth: NamedDependency[MasterKeyAuth],
+    model: FromPath[str], catalog: NamedDependency[ModelCatalog], principal: NamedDependency[Principal]
 ) -> ModelCard:
-    """One model group (or alias), or 404."""
-    auth.check(request.scope)  # type: ignore[arg-type]
-    catalog.resolve(model)  # a 404 listing the available groups when unknown
+    """One model group (or alias): 404 when unknown, 403 when the key may not use it."""
+    require(principal, "models.read")
+    require_model(principal, catalog.resolve(model).name)
     return ModelCard(id=model, created=int(time.time()))

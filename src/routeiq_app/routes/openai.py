@@ -14,13 +14,13 @@ import msgspec
 from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
 
+from routeiq_app.access_gate import AccessGate
 from routeiq_app.asgi_io import decode_object, read_body, send_json, send_stream, validate
 from routeiq_app.asgi_types import Receive, Scope, Send
-from routeiq_app.auth import MasterKeyAuth
 from routeiq_app.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from routeiq_core.errors import InvalidRequestError, RouteIQError
 from routeiq_core.gateway import Gateway, GatewayRequest, RouteDecision, estimate_prompt_tokens
-from routeiq_core.providers import Operation
+from routeiq_core.providers import Operation, Usage
 
 _WIRE_TYPES = (
     (Operation.CHAT, ChatCompletionRequest, ("/v1/chat/completions", "/chat/completions")),
@@ -65,13 +65,13 @@ def _routing_hints(scope: Scope, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def openai_routes(
-    gateway_provider: Callable[[], Gateway], auth: MasterKeyAuth, max_body_bytes: int
+    gateway_provider: Callable[[], Gateway], gate: AccessGate, max_body_bytes: int
 ) -> list[ASGIRouteHandler]:
     """Build the operation handlers bound to this app's gateway."""
     decoder = msgspec.json.Decoder(dict[str, Any])
     handlers = []
     for operation, wire_type, paths in _WIRE_TYPES:
-        handler = _operation_handler(operation, wire_type, gateway_provider, auth, max_body_bytes, decoder)
+        handler = _operation_handler(operation, wire_type, gateway_provider, gate, max_body_bytes, decoder)
         handlers.append(asgi(path=list(paths), name=f"openai-{operation.value}", copy_scope=False)(handler))
     return handlers
 
@@ -80,7 +80,7 @@ def _operation_handler(
     operation: Operation,
     wire_type: type[Any],
     gateway_provider: Callable[[], Gateway],
-    auth: MasterKeyAuth,
+    gate: AccessGate,
     max_body_bytes: int,
     decoder: msgspec.json.Decoder[dict[str, Any]],
 ) -> Callable[[Scope, Receive, Send], Any]:
@@ -89,30 +89,43 @@ def _operation_handler(
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             raise MethodNotAllowed(f"Use POST for {scope['path']}.")
-        auth.check(scope)
         payload = decode_object(await read_body(receive, max_body_bytes), decoder)
         parsed = validate(payload, wire_type)
         stream = bool(streamable and parsed.stream)
         if not streamable and payload.get("stream"):
             raise InvalidRequestError("Embeddings cannot be streamed.", param="stream")
+        prompt_tokens = estimate_prompt_tokens(operation, payload)
+        admission = await gate.admit(scope, payload, prompt_tokens)
         options = getattr(parsed, "stream_options", None)
+        hints = _routing_hints(scope, payload)
+        hints["tags"] = (*hints.get("tags", ()), *admission.tags)
         request = GatewayRequest(
             operation=operation,
-            model=parsed.model,
+            model=admission.model,
             payload=payload,
             stream=stream,
             client_wants_usage=bool(options and options.include_usage),
-            estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
+            estimated_prompt_tokens=prompt_tokens,
             request_id=scope.get("state", {}).get("request_id"),
-            **_routing_hints(scope, payload),
+            **hints,
         )
-        gateway = gateway_provider()
-        if stream:
-            opened = await gateway.open_stream(request)
-            await send_stream(send, receive, opened.frames, opened.aclose, route_headers(opened.route))
-        else:
-            response = await gateway.complete(request)
-            await send_json(send, 200, response.body, route_headers(response.route))
+        route: RouteDecision | None = None
+        usage: Usage | None = None
+        try:
+            gateway = gateway_provider()
+            if stream:
+                opened = await gateway.open_stream(request)
+                route = opened.route
+                try:
+                    await send_stream(send, receive, opened.frames, opened.aclose, route_headers(route))
+                finally:
+                    usage = opened.usage
+            else:
+                response = await gateway.complete(request)
+                route, usage = response.route, response.usage
+                await send_json(send, 200, response.body, route_headers(route))
+        finally:
+            await gate.settle(admission, route, usage)
 
     handle.__name__ = f"openai_{operation.value}"
     handle.__doc__ = f"OpenAI-compatible {operation.value} endpoint."

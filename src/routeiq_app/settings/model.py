@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from routeiq_adapters.providers.mock import MockBehaviour
+from routeiq_core.access import PolicyConfig
 
 PositiveInt = Annotated[int, Meta(ge=1)]
 PositiveFloat = Annotated[float, Meta(gt=0)]
@@ -79,6 +80,70 @@ class SecuritySettings(_Section, frozen=True):
         bool,
         Meta(description="Let `serve` bind a non-loopback address without a master key (unsafe)."),
     ] = False
+    key_hash_secret: Annotated[
+        str | None,
+        Meta(
+            description="Server secret of the HMAC-SHA-256 under which virtual keys are stored (>= 16 "
+            "characters; write `os.environ/NAME`). Unset: derived from the master key, so changing the "
+            "master key invalidates every virtual key."
+        ),
+    ] = None
+    trusted_proxies: Annotated[
+        list[str],
+        Meta(description="CIDRs whose X-Forwarded-For is believed for the client address."),
+    ] = msgspec.field(default_factory=list)
+
+
+class KeysSettings(_Section, frozen=True):
+    """Where virtual keys are stored."""
+
+    backend: Annotated[
+        Literal["sqlite", "postgres"], Meta(description="`sqlite` (embedded, a file) or `postgres`.")
+    ] = "sqlite"
+    sqlite_path: Annotated[str, Meta(description="SQLite file of the key store.")] = "routeiq-keys.db"
+    postgres_dsn: Annotated[
+        str | None, Meta(description="PostgreSQL DSN, e.g. `postgresql://user@host/db`.")
+    ] = None
+    postgres_schema: Annotated[str, Meta(description="PostgreSQL schema of the key tables.")] = "public"
+    timeout_s: Annotated[PositiveFloat, Meta(description="Longest wait for the key store.")] = 5.0
+    cache_ttl_s: Annotated[
+        PositiveFloat,
+        Meta(description="How long a worker trusts a cached key (bounds how late a revocation bites)."),
+    ] = 10.0
+    cache_size: Annotated[PositiveInt, Meta(description="Keys cached per worker.")] = 10_000
+
+
+class QuotaSettings(_Section, frozen=True):
+    """Rate limits and budgets, reserved before each call and settled after."""
+
+    backend: Annotated[
+        Literal["memory", "redis"],
+        Meta(description="`memory` (one process only) or `redis` (exact across workers and nodes)."),
+    ] = "memory"
+    redis_url: Annotated[str, Meta(description="Redis of the `redis` backend.")] = "redis://127.0.0.1:6379/0"
+    namespace: Annotated[str, Meta(description="Prefix separating deployments sharing one Redis.")] = (
+        "default"
+    )
+    timeout_s: Annotated[PositiveFloat, Meta(description="Longest wait for the quota store per call.")] = 0.5
+    on_outage: Annotated[
+        Literal["fail_open", "fail_closed"],
+        Meta(description="While the store is down: admit unmetered, or answer 503."),
+    ] = "fail_closed"
+    default_max_tokens: Annotated[
+        PositiveInt, Meta(description="Output tokens reserved for a request without `max_tokens`.")
+    ] = 4096
+    reservation_ttl_s: Annotated[
+        PositiveFloat, Meta(description="How long an unsettled reservation is kept (memory backend).")
+    ] = 3600.0
+    global_limits: Annotated[
+        dict[str, float], Meta(description="Limits on all traffic, e.g. `{rpm: 10000, tpm: 2000000}`.")
+    ] = msgspec.field(default_factory=dict)
+    team_limits: Annotated[
+        dict[str, dict[str, float]], Meta(description="Per team (`*`: every team without its own).")
+    ] = msgspec.field(default_factory=dict)
+    model_group_limits: Annotated[
+        dict[str, dict[str, float]], Meta(description="Per model group (`*`: every group without its own).")
+    ] = msgspec.field(default_factory=dict)
 
 
 class StateSettings(_Section, frozen=True):
@@ -247,5 +312,8 @@ class Settings(_Section, frozen=True):
     routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
     resilience: ResilienceSettings = msgspec.field(default_factory=ResilienceSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+    keys: KeysSettings = msgspec.field(default_factory=KeysSettings)
+    quota: QuotaSettings = msgspec.field(default_factory=QuotaSettings)
+    policy: PolicyConfig = msgspec.field(default_factory=PolicyConfig)
     state: StateSettings = msgspec.field(default_factory=StateSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)

@@ -121,7 +121,7 @@ def _describe(t: mi.Type) -> str:
         return "a string"
     if isinstance(t, mi.LiteralType):
         return "one of " + ", ".join(repr(v) for v in t.values)
-    if isinstance(t, mi.ListType):
+    if isinstance(t, mi.ListType | mi.VarTupleType):
         return f"a list of {_plural(t.item_type)}"
     if isinstance(t, mi.DictType):
         return "a mapping"

@@ -102,12 +102,16 @@ class Gateway:
                 ended = True
                 self.stats.ended(deployment.id)
 
+        def on_usage(usage: Usage) -> None:
+            self.record_usage(route, usage)
+            stream.usage = usage
+
         relayed = relay(
             frames,
             first,
             client_wants_usage=request.client_wants_usage,
             on_failure=lambda exc: self._stream_failed(deployment, route, exc),
-            on_usage=lambda usage: self.record_usage(route, usage),
+            on_usage=on_usage,
             on_end=end,
         )
 
@@ -116,7 +120,8 @@ class Gateway:
             await close_quietly(frames)
             end()
 
-        return GatewayStream(route=route, frames=relayed, aclose=aclose)
+        stream = GatewayStream(route=route, frames=relayed, aclose=aclose)
+        return stream
 
     def record_usage(self, route: RouteDecision, usage: Usage) -> None:
         """Account a call's tokens and spend (quota settlement hooks in here)."""

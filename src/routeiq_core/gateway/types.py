@@ -55,6 +55,7 @@ class GatewayStream(msgspec.Struct, kw_only=True):
     route: RouteDecision
     frames: AsyncIterator[bytes]
     aclose: Callable[[], Awaitable[None]]
+    usage: Usage | None = None
 
 
 def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int:

@@ -1,0 +1,86 @@
+"""Building the access objects (keys, quota, policy) from the settings, for the container."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+
+from routeiq_adapters.keys import PostgresKeyStore, SQLiteKeyStore
+from routeiq_adapters.quota import InMemoryQuotaStore, RedisQuotaStore
+from routeiq_app.settings import Settings
+from routeiq_core.access import KeyHasher, KeyStore, Principal, QuotaConfig, QuotaStore
+
+logger = logging.getLogger("routeiq.access")
+DEV_SECRET = "routeiq-open-gateway-dev-secret"
+
+
+def key_hasher(settings: Settings) -> KeyHasher:
+    """The keyed hash of virtual keys: the configured secret, else one derived from the master key."""
+    secret = settings.security.key_hash_secret
+    if secret is None and settings.security.master_key:
+        secret = hashlib.sha256(b"routeiq-key-hash:" + settings.security.master_key.encode()).hexdigest()
+    if secret is None:
+        logger.warning("no security.key_hash_secret nor master key: virtual keys use a development secret")
+        secret = DEV_SECRET
+    return KeyHasher(secret)
+
+
+def key_store(settings: Settings) -> KeyStore:
+    """The configured key store adapter (not yet opened)."""
+    keys = settings.keys
+    if keys.backend == "postgres":
+        if not keys.postgres_dsn:
+            raise ValueError("keys.backend is postgres but keys.postgres_dsn is not set")
+        return PostgresKeyStore(keys.postgres_dsn, schema=keys.postgres_schema, timeout_s=keys.timeout_s)
+    return SQLiteKeyStore(keys.sqlite_path, busy_timeout_s=keys.timeout_s)
+
+
+async def open_key_store(store: KeyStore) -> AsyncIterator[KeyStore]:
+    """Container Resource: create/migrate the schema at startup, close at shutdown."""
+    await store.ensure_schema()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def quota_store(settings: Settings) -> QuotaStore:
+    """The configured quota store adapter."""
+    quota = settings.quota
+    if quota.backend == "redis":
+        return RedisQuotaStore.from_url(
+            quota.redis_url,
+            namespace=quota.namespace,
+            timeout_s=quota.timeout_s,
+            reservation_ttl_s=quota.reservation_ttl_s,
+        )
+    return InMemoryQuotaStore(reservation_ttl_s=quota.reservation_ttl_s)
+
+
+async def close_quota_store(store: QuotaStore) -> AsyncIterator[None]:
+    """Container Resource: close the Redis connection pool at shutdown."""
+    try:
+        yield
+    finally:
+        aclose = getattr(store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def quota_config(settings: Settings) -> QuotaConfig:
+    """The quota limits that are not on keys."""
+    quota = settings.quota
+    return QuotaConfig(
+        global_limits=dict(quota.global_limits),
+        team_limits={k: dict(v) for k, v in quota.team_limits.items()},
+        model_group_limits={k: dict(v) for k, v in quota.model_group_limits.items()},
+        default_max_tokens=quota.default_max_tokens,
+        on_outage=quota.on_outage,
+        timeout_s=quota.timeout_s,
+    )
+
+
+def anonymous_principal(settings: Settings) -> Principal | None:
+    """Callers without a key are the anonymous admin of an open gateway; None once a master key is set."""
+    return None if settings.security.master_key else Principal.anonymous()

@@ -1,0 +1,67 @@
+"""``/admin/policy/explain`` (dry-run the policy) and ``/admin/spend`` (spend report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from routeiq_app.access_gate import AccessGate
+from routeiq_core.access import Explanation, PolicyEngine, Principal, require
+from routeiq_core.access.spend import SpendFilter, SpendLedger, SpendReport
+from routeiq_core.errors import InvalidRequestError
+
+
+class ExplainRequest(msgspec.Struct, kw_only=True):
+    """A request to dry-run: the LLM call's body, and optionally its route and a key to act as."""
+
+    body: dict[str, Any]
+    route: str = "/v1/chat/completions"
+    method: str = "POST"
+    as_key: str | None = None
+
+
+@post("/admin/policy/explain", summary="Dry-run the policy for a request", tags=["admin"], status_code=200)
+async def explain_policy(
+    request: Request,  # type: ignore[type-arg]
+    principal: NamedDependency[Principal],
+    policy_engine: NamedDependency[PolicyEngine],
+    access_gate: NamedDependency[AccessGate],
+) -> Explanation:
+    """Which rule matches and why, for every rule in order; nothing is sent anywhere."""
+    require(principal, "policy.explain")
+    try:
+        ask = msgspec.json.decode(await request.body(), type=ExplainRequest)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise InvalidRequestError(f"Invalid explain request: {exc}") from None
+    subject = principal
+    if ask.as_key is not None:
+        headers = [(b"authorization", f"Bearer {ask.as_key}".encode())]
+        subject = await access_gate.principal({"headers": headers})
+    scope = {**request.scope, "path": ask.route, "method": ask.method}
+    return policy_engine.explain(access_gate.facts(scope, subject, ask.body))
+
+
+@get("/admin/spend", summary="Spend per key, team and model group", tags=["admin"])
+async def spend_report(
+    principal: NamedDependency[Principal],
+    spend_ledger: NamedDependency[Any],
+    key_id: FromQuery[str | None] = None,
+    team: FromQuery[str | None] = None,
+    model_group: FromQuery[str | None] = None,
+    since: FromQuery[float | None] = None,
+    until: FromQuery[float | None] = None,
+) -> SpendReport:
+    """Totals over the filter (unix-time bounds); team admins see their own team only."""
+    require(principal, "spend.read")
+    ledger: SpendLedger = spend_ledger  # the port (a Protocol cannot be a Litestar dependency type)
+    if principal.role != "admin":
+        team = principal.team
+    filt = SpendFilter(key_id=key_id, team=team, model_group=model_group, since=since, until=until)
+    return await ledger.report(filt)
+
+
+access_routes = (explain_policy, spend_report)

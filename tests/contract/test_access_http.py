@@ -1,0 +1,177 @@
+"""Keys, RBAC, policy, quotas and spend on the real HTTP path (in process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dependency_injector import providers
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from routeiq_app import Container, create_app
+from routeiq_app.settings import load_settings
+
+MASTER = "sk-master-test-key"
+ADMIN = {"Authorization": f"Bearer {MASTER}"}
+CONFIG = """
+model_list:
+  - model_name: demo
+    litellm_params: {model: mock/demo, mock: {prompt_tokens: 10, completion_tokens: 5}}
+    model_info: {input_price_per_mtok: 1000, output_price_per_mtok: 2000}
+  - model_name: other
+    litellm_params: {model: mock/other}
+policy:
+  default: allow
+  rules:
+    - name: no-long-answers-for-t2
+      match: {teams: [t2], max_tokens: {min: 1000}}
+      action: deny
+      reason: team t2 may not ask for 1000+ tokens
+"""
+CHAT = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Litestar:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    env = {"ROUTEIQ_SECURITY__MASTER_KEY": MASTER, "ROUTEIQ_KEYS__SQLITE_PATH": str(tmp_path / "keys.db")}
+    container = Container()
+    container.settings.override(providers.Object(load_settings(str(cfg), env)))
+    return create_app(container)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def issue(client: TestClient[Litestar], **body: object) -> str:
+    r = client.post("/admin/keys", json=body, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    assert r.json()["key"].startswith("sk-riq-")
+    return str(r.json()["key"])
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_rpm_limit_of_a_key_is_enforced_with_retry_after(client: TestClient[Litestar]) -> None:
+    key = issue(client, rpm=2, models=["demo"], team="t1")
+    assert [
+        client.post("/v1/chat/completions", json=CHAT, headers=bearer(key)).status_code for _ in range(2)
+    ] == [
+        200,
+        200,
+    ]
+    refused = client.post("/v1/chat/completions", json=CHAT, headers=bearer(key))
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    error = refused.json()["error"]
+    assert error["code"] == "rate_limit_exceeded"
+    assert "requests" in error["message"]
+    assert "minute" in error["message"]
+
+
+def test_budget_stops_spending(client: TestClient[Litestar]) -> None:
+    # each call costs (10 * 1000 + 5 * 2000) / 1e6 = 0.02, reserved ahead from max_tokens
+    key = issue(client, budget={"max_spend": 0.05, "window": "day"})
+    body = {**CHAT, "max_tokens": 5}
+    codes = [
+        client.post("/v1/chat/completions", json=body, headers=bearer(key)).status_code for _ in range(4)
+    ]
+    assert codes[:2] == [200, 200]
+    assert codes[-1] == 429
+    last = client.post("/v1/chat/completions", json=body, headers=bearer(key))
+    assert last.json()["error"]["code"] == "budget_exceeded"
+    spend = client.get("/admin/spend", headers=ADMIN).json()
+    assert spend["total"]["cost"] <= 0.05 + 1e-9
+
+
+def test_model_allow_list_and_models_listing(client: TestClient[Litestar]) -> None:
+    key = issue(client, models=["demo"])
+    r = client.post("/v1/chat/completions", json={**CHAT, "model": "other"}, headers=bearer(key))
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "model_not_allowed")
+    ids = [m["id"] for m in client.get("/v1/models", headers=bearer(key)).json()["data"]]
+    assert ids == ["demo"]
+
+
+def test_401_vs_403_and_rbac_on_admin_routes(client: TestClient[Litestar]) -> None:
+    member = issue(client, team="t1")
+    assert client.post("/v1/chat/completions", json=CHAT).status_code == 401
+    assert client.post("/v1/chat/completions", json=CHAT, headers=bearer("sk-riq-nope")).status_code == 401
+    assert client.get("/admin/keys", headers=bearer(member)).status_code == 403
+    assert client.post("/admin/keys", json={}, headers=bearer(member)).status_code == 403
+    assert client.get("/admin/deployments", headers=bearer(member)).status_code == 403
+    assert client.get("/admin/keys", headers=ADMIN).status_code == 200
+
+
+def test_team_admin_is_confined_to_its_team(client: TestClient[Litestar]) -> None:
+    team_admin = issue(client, role="team_admin", team="t1")
+    issue(client, team="t2")
+    mine = client.post("/admin/keys", json={"rpm": 5}, headers=bearer(team_admin))
+    assert (mine.status_code, mine.json()["team"]) == (201, "t1")
+    assert client.post("/admin/keys", json={"team": "t2"}, headers=bearer(team_admin)).status_code == 403
+    assert client.post("/admin/keys", json={"role": "admin"}, headers=bearer(team_admin)).status_code == 403
+    listed = client.get("/admin/keys", headers=bearer(team_admin)).json()["data"]
+    assert {k["team"] for k in listed} == {"t1"}
+
+
+def test_revoked_and_rotated_keys_are_refused(client: TestClient[Litestar]) -> None:
+    key = issue(client)
+    key_id = client.get("/admin/keys", headers=ADMIN).json()["data"][0]["key_id"]
+    rotated = client.post(f"/admin/keys/{key_id}/rotate", headers=ADMIN).json()["key"]
+    assert client.post("/v1/chat/completions", json=CHAT, headers=bearer(key)).status_code == 401
+    assert client.post("/v1/chat/completions", json=CHAT, headers=bearer(rotated)).status_code == 200
+    assert client.delete(f"/admin/keys/{key_id}", headers=ADMIN).status_code == 200
+    assert client.post("/v1/chat/completions", json=CHAT, headers=bearer(rotated)).status_code == 401
+
+
+def test_identity_never_comes_from_headers_or_the_query_string(client: TestClient[Litestar]) -> None:
+    key = issue(client, team="t1")
+    spoofed = {**bearer(key), "x-user-id": "admin", "x-team-id": "t2"}
+    assert client.get("/admin/keys", headers=spoofed).status_code == 403
+    assert client.post(f"/v1/chat/completions?api_key={MASTER}", json=CHAT).status_code == 401
+
+
+def test_keys_are_stored_hashed_and_listed_without_secrets(
+    client: TestClient[Litestar], tmp_path: Path
+) -> None:
+    key = issue(client)
+    listed = client.get("/admin/keys", headers=ADMIN).text
+    assert key not in listed
+    assert key.encode() not in (tmp_path / "keys.db").read_bytes()
+
+
+def test_policy_deny_and_explain(client: TestClient[Litestar]) -> None:
+    t2 = issue(client, team="t2")
+    denied = client.post("/v1/chat/completions", json={**CHAT, "max_tokens": 2000}, headers=bearer(t2))
+    assert denied.status_code == 403
+    assert "1000+ tokens" in denied.json()["error"]["message"]
+    assert (
+        client.post("/v1/chat/completions", json={**CHAT, "max_tokens": 10}, headers=bearer(t2)).status_code
+        == 200
+    )
+    explained = client.post(
+        "/admin/policy/explain", json={"body": {**CHAT, "max_tokens": 2000}, "as_key": t2}, headers=ADMIN
+    )
+    assert explained.status_code == 200, explained.text
+    body = explained.json()
+    assert body["decision"]["allowed"] is False
+    assert body["decision"]["rule"] == "no-long-answers-for-t2"
+
+
+def test_streaming_is_settled_at_stream_end(client: TestClient[Litestar]) -> None:
+    key = issue(client, team="t9")
+    with client.stream(
+        "POST", "/v1/chat/completions", json={**CHAT, "stream": True}, headers=bearer(key)
+    ) as r:
+        assert r.status_code == 200
+        "".join(r.iter_text())
+    spend = client.get("/admin/spend", params={"team": "t9"}, headers=ADMIN).json()
+    assert spend["total"]["requests"] == 1
+    assert spend["total"]["completion_tokens"] == 5
