@@ -59,7 +59,7 @@ def create_app(container: Container | None = None) -> Litestar:
         gc.collect()
         gc.freeze()
         container.lifecycle().mark_ready()
-        install_worker_signals(container.lifecycle())
+        install_worker_signals(container.lifecycle(), container.plugin_manager().on_config_reload)
         logger.info("routeiq %s ready", __version__)
         try:
             yield
@@ -71,7 +71,9 @@ def create_app(container: Container | None = None) -> Litestar:
             container.lifecycle().mark_stopped()
 
     gate = container.access_gate()
-    hot_routes = openai_routes(container.gateway, gate, settings.server.max_request_body_bytes)
+    hot_routes = openai_routes(
+        container.gateway, gate, container.plugin_manager, settings.server.max_request_body_bytes
+    )
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
         found: Principal = await gate.principal(request.scope)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from routeiq_app.access_setup import (
 )
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.logging_setup import configure_logging
+from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, builtin_plugin_factory, run_plugins
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.settings import load_settings
 from routeiq_app.state_setup import breaker_hooks, breaker_sync, health_checks, run_breaker_sync
@@ -45,6 +46,7 @@ from routeiq_core.access.spend import PriceBook
 from routeiq_core.gateway import Gateway
 from routeiq_core.gateway.health import DeploymentsHealthCheck
 from routeiq_core.health import Lifecycle, Readiness
+from routeiq_core.plugins import PluginManager
 from routeiq_core.resilience import (
     BreakerConfig,
     BreakerRegistry,
@@ -162,8 +164,19 @@ class Container(containers.DeclarativeContainer):
         trusted_proxies=providers.Callable(parse_networks, settings.provided.security.trusted_proxies),
     )
 
+    plugin_manager = providers.Singleton(
+        PluginManager,
+        providers.Callable(
+            build_plugins, settings, providers.Callable(builtin_plugin_factory, metrics, spend_ledger)
+        ),
+        allowed_capabilities=providers.Callable(allowed_capabilities, settings),
+        metrics=metrics,
+    )
+    plugin_lifecycle = providers.Resource(run_plugins, plugin_manager)
+
     health_checks = providers.Callable(
         health_checks,
+        plugin_manager,
         providers.Singleton(DeploymentsHealthCheck, catalog=catalog, breakers=breakers),
         providers.Singleton(QuotaHealthCheck, store=quota_store, monitor=outage_monitor),
         breaker_sync,

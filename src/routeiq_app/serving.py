@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from routeiq_app.catalog_builder import build_catalog
@@ -114,12 +115,26 @@ def _signal_workers(sig: signal.Signals) -> None:
                 os.kill(child.pid, sig)
 
 
-def install_worker_signals(lifecycle: Lifecycle) -> None:
-    """In a worker of `routeiq serve`: let the supervisor move this worker to retiring or draining."""
+def install_worker_signals(
+    lifecycle: Lifecycle, on_retire: Callable[[], Coroutine[Any, Any, None]] | None = None
+) -> None:
+    """In a worker of `routeiq serve`: let the supervisor move this worker to retiring or draining.
+
+    ``on_retire`` (the plugins' ``on_config_reload``) runs when a reload is about to replace it.
+    """
     if supervisor_pid() is None:
         return
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(RETIRE_SIGNAL, lifecycle.mark_retiring)
+    tasks: set[asyncio.Task[None]] = set()
+
+    def retire() -> None:
+        lifecycle.mark_retiring()
+        if on_retire is not None:
+            task = loop.create_task(on_retire())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    loop.add_signal_handler(RETIRE_SIGNAL, retire)
     loop.add_signal_handler(DRAIN_SIGNAL, lifecycle.mark_draining)
 
 

@@ -7,19 +7,22 @@ framework objects. Upstream JSON is passed to the client as bytes, streams frame
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
 from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
 
-from routeiq_app.access_gate import AccessGate
-from routeiq_app.asgi_io import decode_object, read_body, send_json, send_stream, validate
+from routeiq_app.access_gate import AccessGate, Admission
+from routeiq_app.asgi_io import SSE_HEADERS, decode_object, read_body, send_json, send_stream, validate
 from routeiq_app.asgi_types import Receive, Scope, Send
 from routeiq_app.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from routeiq_core.errors import InvalidRequestError, RouteIQError
 from routeiq_core.gateway import Gateway, GatewayRequest, RouteDecision, estimate_prompt_tokens
+from routeiq_core.gateway.sse import DONE
+from routeiq_core.plugins import PluginContext, PluginManager, ShortCircuit
 from routeiq_core.providers import Operation, Usage
 
 _WIRE_TYPES = (
@@ -65,13 +68,18 @@ def _routing_hints(scope: Scope, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def openai_routes(
-    gateway_provider: Callable[[], Gateway], gate: AccessGate, max_body_bytes: int
+    gateway_provider: Callable[[], Gateway],
+    gate: AccessGate,
+    plugins_provider: Callable[[], PluginManager],
+    max_body_bytes: int,
 ) -> list[ASGIRouteHandler]:
     """Build the operation handlers bound to this app's gateway."""
     decoder = msgspec.json.Decoder(dict[str, Any])
     handlers = []
     for operation, wire_type, paths in _WIRE_TYPES:
-        handler = _operation_handler(operation, wire_type, gateway_provider, gate, max_body_bytes, decoder)
+        handler = _operation_handler(
+            operation, wire_type, gateway_provider, gate, plugins_provider, max_body_bytes, decoder
+        )
         handlers.append(asgi(path=list(paths), name=f"openai-{operation.value}", copy_scope=False)(handler))
     return handlers
 
@@ -81,6 +89,7 @@ def _operation_handler(
     wire_type: type[Any],
     gateway_provider: Callable[[], Gateway],
     gate: AccessGate,
+    plugins_provider: Callable[[], PluginManager],
     max_body_bytes: int,
     decoder: msgspec.json.Decoder[dict[str, Any]],
 ) -> Callable[[Scope, Receive, Send], Any]:
@@ -96,37 +105,116 @@ def _operation_handler(
             raise InvalidRequestError("Embeddings cannot be streamed.", param="stream")
         prompt_tokens = estimate_prompt_tokens(operation, payload)
         admission = await gate.admit(scope, payload, prompt_tokens)
-        options = getattr(parsed, "stream_options", None)
-        hints = _routing_hints(scope, payload)
-        hints["tags"] = (*hints.get("tags", ()), *admission.tags)
-        request = GatewayRequest(
-            operation=operation,
-            model=admission.model,
-            payload=payload,
-            stream=stream,
-            client_wants_usage=bool(options and options.include_usage),
-            estimated_prompt_tokens=prompt_tokens,
-            request_id=scope.get("state", {}).get("request_id"),
-            **hints,
-        )
+        plugins = plugins_provider()
+        ctx = _plugin_context(scope, operation, payload, stream, admission) if plugins.enabled else None
         route: RouteDecision | None = None
         usage: Usage | None = None
         try:
-            gateway = gateway_provider()
-            if stream:
-                opened = await gateway.open_stream(request)
-                route = opened.route
-                try:
-                    await send_stream(send, receive, opened.frames, opened.aclose, route_headers(route))
-                finally:
-                    usage = opened.usage
-            else:
-                response = await gateway.complete(request)
-                route, usage = response.route, response.usage
-                await send_json(send, 200, response.body, route_headers(route))
+            if ctx is not None:
+                short = await plugins.before_request(ctx)
+                if short is not None:
+                    await _send_short_circuit(send, short, stream, ctx.response_headers)
+                    return
+                payload = ctx.payload
+            options = getattr(parsed, "stream_options", None)
+            hints = _routing_hints(scope, payload)
+            hints["tags"] = (*hints.get("tags", ()), *admission.tags)
+            request = GatewayRequest(
+                operation=operation,
+                model=admission.model,
+                payload=payload,
+                stream=stream,
+                client_wants_usage=bool(options and options.include_usage),
+                estimated_prompt_tokens=prompt_tokens,
+                request_id=scope.get("state", {}).get("request_id"),
+                before_call=functools.partial(plugins.before_call, ctx) if ctx is not None else None,
+                **hints,
+            )
+            answer = _answer_stream if stream else _answer
+            route, usage = await answer(gateway_provider(), request, send, receive, plugins, ctx)
+        except RouteIQError as exc:
+            if ctx is not None:
+                await plugins.on_error(ctx, exc)
+            raise
         finally:
             await gate.settle(admission, route, usage)
 
     handle.__name__ = f"openai_{operation.value}"
     handle.__doc__ = f"OpenAI-compatible {operation.value} endpoint."
     return handle
+
+
+def _plugin_context(
+    scope: Scope, operation: Operation, payload: dict[str, Any], stream: bool, admission: Admission
+) -> PluginContext:
+    principal = admission.principal
+    return PluginContext(
+        request_id=scope.get("state", {}).get("request_id"),
+        operation=operation,
+        route=scope["path"],
+        payload=payload,
+        stream=stream,
+        key_id=principal.key_id,
+        team=principal.team,
+        user=principal.user,
+        model_group=admission.model_group,
+    )
+
+
+def _extra_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+async def _send_short_circuit(
+    send: Send, short: ShortCircuit, stream: bool, headers: Mapping[str, str]
+) -> None:
+    """A plugin answered (e.g. a cache hit): no upstream call."""
+    extra = _extra_headers({**headers, **short.headers})
+    if stream:
+        frames = [*(short.frames or ()), DONE]
+        await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *extra]})
+        await send({"type": "http.response.body", "body": b"".join(frames), "more_body": False})
+    else:
+        await send_json(send, 200, short.body or b"{}", extra)
+
+
+async def _answer(
+    gateway: Gateway,
+    request: GatewayRequest,
+    send: Send,
+    receive: Receive,
+    plugins: PluginManager,
+    ctx: PluginContext | None,
+) -> tuple[RouteDecision, Usage | None]:
+    response = await gateway.complete(request)
+    body = response.body
+    headers = route_headers(response.route)
+    if ctx is not None:
+        ctx.usage = response.usage
+        body = await plugins.after_response(ctx, body) or body
+        headers += _extra_headers(ctx.response_headers)
+    await send_json(send, 200, body, headers)
+    return response.route, response.usage
+
+
+async def _answer_stream(
+    gateway: Gateway,
+    request: GatewayRequest,
+    send: Send,
+    receive: Receive,
+    plugins: PluginManager,
+    ctx: PluginContext | None,
+) -> tuple[RouteDecision, Usage | None]:
+    opened = await gateway.open_stream(request)
+    headers = route_headers(opened.route)
+    frames = opened.frames
+    if ctx is not None:
+        headers += _extra_headers(ctx.response_headers)
+        frames = plugins.wrap_stream(ctx, frames)
+    try:
+        await send_stream(send, receive, frames, opened.aclose, headers)
+    finally:
+        if ctx is not None:
+            ctx.usage = opened.usage
+            await plugins.after_response(ctx, None)
+    return opened.route, opened.usage

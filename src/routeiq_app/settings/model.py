@@ -146,6 +146,36 @@ class QuotaSettings(_Section, frozen=True):
     ] = msgspec.field(default_factory=dict)
 
 
+class PluginsSettings(_Section, frozen=True):
+    """Plugins run on the request path, in dependency order.
+
+    Each enabled plugin takes its settings from a key of its own name:
+    `plugins: {enabled: [pii_guard], pii_guard: {action: block}}`.
+    """
+
+    __collect_unknown__: ClassVar[str] = "sections"
+
+    enabled: Annotated[
+        list[str],
+        Meta(
+            description="Plugins to run: built-in names (pii_guard, prompt_injection_guard, content_filter, "
+            "llamaguard, bedrock_guardrails, cost_tracker, evaluator, exact_cache, semantic_cache), a "
+            "`routeiq.plugins` entry point, or a dotted path `package.module:Class`."
+        ),
+    ] = msgspec.field(default_factory=list)
+    allowed_capabilities: Annotated[
+        list[str] | None,
+        Meta(
+            description="Capabilities plugins may have (request.read, request.modify, response.read, "
+            "response.modify, network, storage); a plugin needing another is refused. Unset: all."
+        ),
+    ] = None
+    sections: Annotated[
+        dict[str, dict[str, Any]],
+        Meta(description="Per-plugin settings (filled from the keys named after plugins)."),
+    ] = msgspec.field(default_factory=dict)
+
+
 class StateSettings(_Section, frozen=True):
     """Where runtime state shared between workers and nodes lives."""
 
@@ -315,5 +345,6 @@ class Settings(_Section, frozen=True):
     keys: KeysSettings = msgspec.field(default_factory=KeysSettings)
     quota: QuotaSettings = msgspec.field(default_factory=QuotaSettings)
     policy: PolicyConfig = msgspec.field(default_factory=PolicyConfig)
+    plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
     state: StateSettings = msgspec.field(default_factory=StateSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)

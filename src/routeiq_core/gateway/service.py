@@ -211,6 +211,8 @@ class Gateway:
                 raise self._deadline_error(request, progress.attempts, progress.last_error)
             tries += 1
             progress.attempts += 1
+            if request.before_call is not None:
+                await request.before_call(d)
             self.stats.started(d.id)
             started = self._clock()
             try:

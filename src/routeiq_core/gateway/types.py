@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from routeiq_core.catalog import Deployment
 from routeiq_core.providers import Operation, Usage
 
 
@@ -26,6 +27,7 @@ class GatewayRequest(msgspec.Struct, kw_only=True):
     tags: tuple[str, ...] = ()
     conversation_id: str | None = None
     user: str | None = None
+    before_call: Callable[[Deployment], Awaitable[None]] | None = None
 
 
 class RouteDecision(msgspec.Struct, kw_only=True):

@@ -1,0 +1,291 @@
+"""``routeiq train | eval | route``: train, evaluate and query learned routers from the command line.
+
+``register(subparsers)`` adds the three commands to the ``routeiq`` parser. Each command returns an
+exit status: 0 on success, 2 for bad input (a missing or malformed file, an unknown strategy, a
+tampered artifact), always with a one-line ``routeiq: ...`` message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
+from routeiq_core.errors import RouteIQError
+from routeiq_core.routing.learned import (
+    TRAINABLE_KINDS,
+    EvaluationReport,
+    HashingEmbedderConfig,
+    IndexFactory,
+    RoutingModel,
+    evaluate_kinds,
+    evaluate_with_baselines,
+    load_router,
+    load_routing_table,
+    numpy_index_factory,
+    save_router,
+    train_routing_model,
+)
+
+EXIT_BAD_INPUT = 2
+Command = Callable[[argparse.Namespace], int]
+
+
+class Progress:
+    """Plain-text progress on stderr: elapsed time and the current step."""
+
+    def __init__(self, label: str, enabled: bool = True) -> None:
+        self.label, self.enabled, self.started = label, enabled, time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        """Print ``message`` with the elapsed time."""
+        if self.enabled:
+            print(
+                f"[{self.label} {time.monotonic() - self.started:7.1f}s] {message}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _guarded(command: Command) -> Command:
+    """Turn expected failures into one-line messages and exit status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (RouteIQError, ValueError, OSError) as exc:
+            message = exc.message if isinstance(exc, RouteIQError) else str(exc)
+            print(f"routeiq: {message}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    return run
+
+
+def _index_factory(name: str) -> IndexFactory:
+    return faiss_index_factory if name == "faiss" else numpy_index_factory
+
+
+def _hyperparameters(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {pair!r}: expected NAME=VALUE")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``train``, ``eval`` and ``route`` to the ``routeiq`` command."""
+    kinds = ", ".join(TRAINABLE_KINDS)
+    train = subparsers.add_parser("train", help="train a router on a routing table and save it")
+    train.add_argument("--strategy", required=True, help=f"router kind: {kinds}")
+    train.add_argument("--data", required=True, help="routing table (.jsonl)")
+    train.add_argument("--out", required=True, help="artifact directory to create")
+    _common_training_flags(train)
+    train.add_argument("--overwrite", action="store_true", help="replace an existing artifact directory")
+    train.set_defaults(run=_guarded(train_command))
+
+    evaluate = subparsers.add_parser("eval", help="evaluate a router (or strategies by CV) with baselines")
+    evaluate.add_argument("--router", help="artifact directory to evaluate on --data")
+    evaluate.add_argument("--data", required=True, help="routing table (.jsonl)")
+    evaluate.add_argument("--cv", type=int, metavar="K", help="k-fold cross-validation of --strategy")
+    evaluate.add_argument("--holdout", type=float, metavar="FRACTION", help="one seeded split for --strategy")
+    evaluate.add_argument("--strategy", help=f"comma-separated router kinds, or 'all' ({kinds})")
+    evaluate.add_argument("--report", help="write the full report as JSON")
+    evaluate.add_argument("--plot", help="write a PNG of the curves (needs matplotlib)")
+    evaluate.add_argument("--predictions", help="write per-prompt predictions as JSONL")
+    evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    evaluate.add_argument("--limit", type=int, help="use only the first N rows of --data")
+    _common_training_flags(evaluate)
+    evaluate.set_defaults(run=_guarded(eval_command))
+
+    route = subparsers.add_parser("route", help="route one prompt with a saved router")
+    route.add_argument("prompt", help="the prompt text")
+    route.add_argument("--router", required=True, help="artifact directory")
+    route.add_argument("--cost-weight", type=float, default=0.0, help="lambda: quality given up per USD")
+    route.add_argument("--json", action="store_true", help="print the decision as JSON")
+    route.set_defaults(run=_guarded(route_command))
+
+
+def _common_training_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embedder", choices=("hashing",), default="hashing", help="prompt embedder")
+    parser.add_argument("--dim", type=int, default=1024, help="embedding dimension (default 1024)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for splits, tuning and training")
+    parser.add_argument(
+        "--index", choices=("faiss", "numpy"), default="faiss", help="vector index for kNN/Elo"
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="router hyperparameter"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """``routeiq train``: fit the embedder and router on ``--data`` and save the artifact to ``--out``."""
+    progress = Progress("train", not args.quiet)
+    progress(f"loading {args.data}")
+    table = load_routing_table(args.data)
+    model = train_routing_model(
+        args.strategy,
+        table,
+        embedder_config=HashingEmbedderConfig(dim=args.dim),
+        index_factory=_index_factory(args.index),
+        seed=args.seed,
+        progress=progress,
+        **_hyperparameters(args.param),
+    )
+    out = save_router(model, args.out, overwrite=args.overwrite)
+    progress("done")
+    print(f"saved {model.router.kind} router over {len(model.models)} models to {out}")
+    return 0
+
+
+def _load(directory: str) -> RoutingModel:
+    return load_router(
+        directory, index_factory=faiss_index_factory, index_loaders={"faiss": FaissVectorIndex.load}
+    )
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    """``routeiq eval``: a saved router on ``--data``, or ``--strategy`` by ``--cv``/``--holdout``."""
+    progress = Progress("eval", not args.quiet)
+    table = load_routing_table(args.data, limit=args.limit)
+    rows: dict[str, list[tuple[int, list[float]]]] = {}
+
+    def keep(name: str, test_rows: Any, predicted: Any) -> None:
+        rows.setdefault(name, []).extend(zip(test_rows.tolist(), predicted.tolist(), strict=True))
+
+    if args.router:
+        if args.cv or args.holdout:
+            raise ValueError("--router evaluates a saved router; --cv/--holdout train new ones: pick one")
+        model = _load(args.router)
+        if model.models != table.models:
+            raise ValueError(
+                f"the router routes {list(model.models)} but {args.data} has {list(table.models)}"
+            )
+        progress(f"predicting {len(table)} prompts")
+        predicted = model.predict(table.prompts)
+        keep("router", np.arange(len(table)), predicted)
+        report = evaluate_with_baselines(
+            "router", predicted, table, bootstrap_rounds=args.bootstrap, seed=args.seed, source=args.data
+        )
+    else:
+        if not args.strategy or not (args.cv or args.holdout):
+            raise ValueError("give --router DIR, or --strategy with --cv K or --holdout FRACTION")
+        kinds = list(TRAINABLE_KINDS) if args.strategy == "all" else args.strategy.split(",")
+        report = evaluate_kinds(
+            table,
+            [k for k in kinds if k != "threshold"] if args.strategy == "all" else kinds,
+            folds=args.cv,
+            test_fraction=args.holdout or 0.2,
+            seed=args.seed,
+            bootstrap_rounds=args.bootstrap,
+            embedder_config=HashingEmbedderConfig(dim=args.dim),
+            index_factory=_index_factory(args.index),
+            source=args.data,
+            progress=progress,
+            on_predictions=keep,
+        )
+    print(format_report(report))
+    if args.report:
+        Path(args.report).write_bytes(msgspec.json.format(msgspec.json.encode(report)))
+    if args.predictions:
+        _write_predictions(Path(args.predictions), table.ids, table.models, rows)
+    if args.plot:
+        plot_report(report, Path(args.plot))
+    return 0
+
+
+def _write_predictions(
+    path: Path, ids: tuple[str, ...], models: tuple[str, ...], rows: dict[str, list[tuple[int, list[float]]]]
+) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for name, entries in rows.items():
+            for row, values in sorted(entries):
+                record = {"id": ids[row], "router": name, "predicted": dict(zip(models, values, strict=True))}
+                handle.write(json.dumps(record) + "\n")
+
+
+_COLUMNS = (
+    ("apgr", "APGR"),
+    ("cpt50", "CPT50"),
+    ("cpt80", "CPT80"),
+    ("aiq", "AIQ"),
+    ("best_quality", "best q"),
+    ("cost_share_to_match_best", "cost@best"),
+    ("oracle_gap_closed", "gap closed"),
+)
+
+
+def format_report(report: EvaluationReport) -> str:
+    """A plain-text table: one line per router/baseline, ``estimate [low, high]`` per metric."""
+    columns = [(k, label) for k, label in _COLUMNS if any(k in r.metrics for r in report.routers)]
+    lines = [
+        f"{report.table}: {report.prompts} prompts, {len(report.models)} models, {report.folds} fold(s), "
+        f"{report.bootstrap_rounds} bootstrap rounds; oracle quality {report.oracle_quality:.4f}",
+        "singles: " + ", ".join(f"{s.model} q={s.quality:.4f} c={s.cost:.3g}" for s in report.singles),
+        f"{'router':24s}" + "".join(f"{label:>26s}" for _, label in columns),
+    ]
+    for router in report.routers:
+        cells = []
+        for key, _ in columns:
+            value = router.metrics.get(key)
+            cells.append(f"{value.estimate:.3f} [{value.low:.3f},{value.high:.3f}]" if value else "-")
+        lines.append(f"{router.name:24s}" + "".join(f"{c:>26s}" for c in cells))
+    return "\n".join(lines)
+
+
+def plot_report(report: EvaluationReport, path: Path) -> None:
+    """Draw the strong-share curves (two models) or the cost-quality hulls (more) to a PNG."""
+    import matplotlib  # only `--plot` needs it
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    two_models = len(report.models) == 2
+    for router in report.routers:
+        curve = router.strong_share_curve if two_models else router.cost_quality_curve
+        if curve:
+            xs, ys = zip(*curve, strict=True)
+            ax.plot(xs, ys, label=router.name)
+    if not two_models:
+        for single in report.singles:
+            ax.scatter([single.cost], [single.quality], marker="x")
+            ax.annotate(single.model, (single.cost, single.quality), fontsize=7)
+        ax.set_xscale("log")
+    ax.set_xlabel("share of strong-model calls" if two_models else "mean cost per prompt (USD)")
+    ax.set_ylabel("mean quality")
+    ax.set_title(report.table)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def route_command(args: argparse.Namespace) -> int:
+    """``routeiq route``: print the decision and the per-model predictions for one prompt."""
+    model = _load(args.router)
+    decision = model.route([args.prompt], cost_weight=args.cost_weight)[0]
+    if args.json:
+        print(msgspec.json.encode(decision).decode())
+        return 0
+    print(f"route to: {decision.model}  (cost weight {decision.cost_weight:g})")
+    for name, quality, cost in zip(
+        decision.models, decision.predicted_quality, decision.estimated_cost, strict=True
+    ):
+        marker = "*" if name == decision.model else " "
+        print(f" {marker} {name:40s} predicted quality {quality:7.4f}   estimated cost ${cost:.6f}")
+    return 0

@@ -1,0 +1,102 @@
+"""Loading the enabled plugins (built-in, entry point, or dotted path) for the container."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from routeiq_app.settings import Settings
+from routeiq_core.access.spend import SpendLedger
+from routeiq_core.errors import ConfigurationError
+from routeiq_core.metrics import Metrics
+from routeiq_core.plugins import Plugin, PluginManager
+
+ENTRY_POINT_GROUP = "routeiq.plugins"
+BuiltinFactory = Callable[[str, dict[str, Any]], Plugin | None]
+
+
+def build_plugins(settings: Settings, builtin: BuiltinFactory) -> list[Plugin]:
+    """Every enabled plugin, built with its settings section; every problem reported at once.
+
+    Args:
+        settings: The settings (``plugins.enabled`` and one section per plugin).
+        builtin: Builds a built-in plugin by name, or returns None for an unknown name.
+    """
+    sections = settings.plugins.sections
+    problems = [
+        f"plugins.{name}: settings for a plugin that is not enabled (add it to plugins.enabled)"
+        for name in sections
+        if name not in settings.plugins.enabled
+    ]
+    plugins: list[Plugin] = []
+    for name in settings.plugins.enabled:
+        config = dict(sections.get(name, {}))
+        try:
+            plugin = builtin(name, config) or _custom(name, config)
+        except ConfigurationError as exc:
+            problems += exc.problems
+            continue
+        if plugin is None:
+            problems.append(
+                f"plugins.enabled: unknown plugin {name!r}: not built in, not a {ENTRY_POINT_GROUP!r} entry "
+                "point, not a dotted path 'package.module:Class'"
+            )
+        else:
+            plugins.append(plugin)
+    if problems:
+        raise ConfigurationError(problems)
+    return plugins
+
+
+def _custom(name: str, config: dict[str, Any]) -> Plugin | None:
+    """A user plugin: its class is constructed with its settings section (a dict)."""
+    target: Any = None
+    if ":" in name:
+        module, _, attr = name.partition(":")
+        try:
+            target = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigurationError([f"plugins.enabled: cannot load {name!r}: {exc}"]) from exc
+    else:
+        found = [ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        if not found:
+            return None
+        target = found[0].load()
+    plugin = target(config)
+    spec = getattr(plugin, "spec", None)
+    missing = [
+        h
+        for h in ("before_request", "after_response", "on_startup")
+        if not callable(getattr(plugin, h, None))
+    ]
+    if spec is None or missing:
+        raise ConfigurationError(
+            [f"plugins.enabled: {name!r} is not a plugin (needs a `spec` and the hooks; subclass BasePlugin)"]
+        )
+    return plugin  # type: ignore[no-any-return]
+
+
+def allowed_capabilities(settings: Settings) -> frozenset[str] | None:
+    """The capability allow-list of the config (None: everything allowed)."""
+    allowed = settings.plugins.allowed_capabilities
+    return None if allowed is None else frozenset(allowed)
+
+
+def builtin_plugin_factory(metrics: Metrics, spend: SpendLedger) -> BuiltinFactory:
+    """Builds built-in plugins by name (None for names that are not built in)."""
+
+    def build(name: str, config: dict[str, Any]) -> Plugin | None:
+        return None
+
+    return build
+
+
+async def run_plugins(manager: PluginManager) -> AsyncIterator[PluginManager]:
+    """Container Resource: start plugins with the app, stop them with it."""
+    await manager.startup()
+    try:
+        yield manager
+    finally:
+        await manager.shutdown()
