@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from routeiq_app import serving
+from routeiq_app import cli_routing, serving
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.serving import per_worker_notes
 from routeiq_app.settings import Settings, load_settings
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--output", default=DEFAULT_DOCS, help=f"file to write (default: {DEFAULT_DOCS})")
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
     docs.set_defaults(run=_docs)
+    cli_routing.register(sub)
     return parser
 
 
