@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -32,6 +33,9 @@ from routeiq_core.catalog import ModelCatalog
 from routeiq_core.gateway import RouteDecision
 from routeiq_core.providers import Usage
 
+if TYPE_CHECKING:
+    from routeiq_app.model_routing import Routed
+
 logger = logging.getLogger("routeiq.access")
 
 
@@ -43,6 +47,7 @@ class Admission(msgspec.Struct, kw_only=True):
     model_group: str
     tags: tuple[str, ...] = ()
     ticket: QuotaTicket | None = None
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 def _headers(scope: Scope) -> list[tuple[str, str]]:
@@ -97,8 +102,17 @@ class AccessGate:
             source_ip=client_ip(_headers(scope), client[0] if client else None, self._trusted),
         )
 
-    async def admit(self, scope: Scope, payload: dict[str, Any], prompt_tokens: int) -> Admission:
+    async def admit(
+        self,
+        scope: Scope,
+        payload: dict[str, Any],
+        prompt_tokens: int,
+        choose: Callable[[], Awaitable[Routed]] | None = None,
+    ) -> Admission:
         """Authenticate, check the permission and the model, apply the policy, reserve the quota.
+
+        ``choose`` (for a routed model name such as ``auto``) runs once the caller is known and
+        replaces ``payload["model"]`` with the model group a trained router picked.
 
         Raises:
             AuthenticationError: 401. PermissionDeniedError: 403 (role, model, or a policy deny).
@@ -107,6 +121,11 @@ class AccessGate:
         """
         principal = await self.principal(scope)
         require(principal, "llm.call")
+        routed_headers: tuple[tuple[bytes, bytes], ...] = ()
+        if choose is not None:
+            routed = await choose()
+            payload["model"] = routed.model_group
+            routed_headers = routed.headers
         decision = enforce(self._policy.evaluate(self.facts(scope, principal, payload)))
         model = decision.model or str(payload.get("model"))
         group = self._catalog.resolve(model).name
@@ -119,7 +138,12 @@ class AccessGate:
             max_tokens=max_tokens if isinstance(max_tokens, int) else None,
         )
         return Admission(
-            principal=principal, model=model, model_group=group, tags=decision.tags, ticket=ticket
+            principal=principal,
+            model=model,
+            model_group=group,
+            tags=decision.tags,
+            ticket=ticket,
+            headers=routed_headers,
         )
 
     async def settle(self, admission: Admission, route: RouteDecision | None, usage: Usage | None) -> None:

@@ -72,7 +72,11 @@ def create_app(container: Container | None = None) -> Litestar:
 
     gate = container.access_gate()
     hot_routes = openai_routes(
-        container.gateway, gate, container.plugin_manager, settings.server.max_request_body_bytes
+        container.gateway,
+        gate,
+        container.plugin_manager,
+        container.model_routing(),
+        settings.server.max_request_body_bytes,
     )
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
@@ -89,6 +93,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "policy_engine": _provide(container.policy_engine),
             "spend_ledger": _provide(container.spend_ledger),
             "access_gate": _provide(container.access_gate),
+            "model_routing": _provide(container.model_routing),
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.metrics),
             "stats": _provide(container.stats),

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
+from routeiq_app.model_routing import router_problems
 from routeiq_app.settings import Settings
 from routeiq_app.settings.model import DeploymentSettings
 from routeiq_core.catalog import AdapterKind, Deployment, ModelCatalog, ModelGroup
@@ -58,6 +59,7 @@ def build_catalog(settings: Settings, config_file: str | None = None) -> ModelCa
         else:
             aliases.setdefault(target, []).append(alias)
     problems += _strategy_problems(settings)
+    problems += router_problems(settings, set(deployments), where)
     if problems:
         raise ConfigurationError(problems)
     return ModelCatalog(

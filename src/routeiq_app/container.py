@@ -27,6 +27,7 @@ from routeiq_app.access_setup import (
 )
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.logging_setup import configure_logging
+from routeiq_app.model_routing import ModelRouting
 from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, builtin_plugin_factory, run_plugins
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.settings import load_settings
@@ -163,6 +164,8 @@ class Container(containers.DeclarativeContainer):
         catalog=catalog,
         trusted_proxies=providers.Callable(parse_networks, settings.provided.security.trusted_proxies),
     )
+
+    model_routing = providers.Singleton(ModelRouting, settings, catalog)
 
     plugin_manager = providers.Singleton(
         PluginManager,

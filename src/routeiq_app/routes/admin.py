@@ -5,9 +5,11 @@ from __future__ import annotations
 import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from routeiq_adapters.metrics import InMemoryMetrics, MetricPoint
 from routeiq_app import serving
+from routeiq_app.model_routing import ModelRouting
 from routeiq_core.access import Principal, require
 from routeiq_core.catalog import ModelCatalog
 from routeiq_core.errors import ConfigurationError, ConflictError, InvalidRequestError
@@ -110,3 +112,29 @@ def reload_config(principal: NamedDependency[Principal]) -> ReloadAccepted:
         supervisor_pid=pid,
         detail="workers restart one by one on the new config; in-flight requests finish on the old one",
     )
+
+
+class RouterReloaded(msgspec.Struct, kw_only=True):
+    """Answer of a router reload."""
+
+    name: str
+    registry_version: int
+
+
+@post(
+    "/admin/routers/{name:str}/reload",
+    summary="Load a routed model's artifact again and swap it in (this worker)",
+    tags=["admin"],
+    status_code=200,
+    sync_to_thread=True,
+)
+def reload_router(
+    name: FromPath[str], principal: NamedDependency[Principal], model_routing: NamedDependency[ModelRouting]
+) -> RouterReloaded:
+    """Verify the artifact; a tampered one is refused and the loaded router keeps serving."""
+    require(principal, "config.reload")
+    try:
+        version = model_routing.reload(name)
+    except ConfigurationError as exc:
+        raise InvalidRequestError("; ".join(exc.problems), code="invalid_artifact") from None
+    return RouterReloaded(name=name, registry_version=version)

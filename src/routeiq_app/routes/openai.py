@@ -18,6 +18,7 @@ from litestar.handlers import ASGIRouteHandler
 from routeiq_app.access_gate import AccessGate, Admission
 from routeiq_app.asgi_io import SSE_HEADERS, decode_object, read_body, send_json, send_stream, validate
 from routeiq_app.asgi_types import Receive, Scope, Send
+from routeiq_app.model_routing import ModelRouting
 from routeiq_app.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from routeiq_core.errors import InvalidRequestError, RouteIQError
 from routeiq_core.gateway import Gateway, GatewayRequest, RouteDecision, estimate_prompt_tokens
@@ -71,6 +72,7 @@ def openai_routes(
     gateway_provider: Callable[[], Gateway],
     gate: AccessGate,
     plugins_provider: Callable[[], PluginManager],
+    routing: ModelRouting,
     max_body_bytes: int,
 ) -> list[ASGIRouteHandler]:
     """Build the operation handlers bound to this app's gateway."""
@@ -78,7 +80,7 @@ def openai_routes(
     handlers = []
     for operation, wire_type, paths in _WIRE_TYPES:
         handler = _operation_handler(
-            operation, wire_type, gateway_provider, gate, plugins_provider, max_body_bytes, decoder
+            operation, wire_type, gateway_provider, gate, plugins_provider, routing, max_body_bytes, decoder
         )
         handlers.append(asgi(path=list(paths), name=f"openai-{operation.value}", copy_scope=False)(handler))
     return handlers
@@ -90,6 +92,7 @@ def _operation_handler(
     gateway_provider: Callable[[], Gateway],
     gate: AccessGate,
     plugins_provider: Callable[[], PluginManager],
+    routing: ModelRouting,
     max_body_bytes: int,
     decoder: msgspec.json.Decoder[dict[str, Any]],
 ) -> Callable[[Scope, Receive, Send], Any]:
@@ -104,7 +107,12 @@ def _operation_handler(
         if not streamable and payload.get("stream"):
             raise InvalidRequestError("Embeddings cannot be streamed.", param="stream")
         prompt_tokens = estimate_prompt_tokens(operation, payload)
-        admission = await gate.admit(scope, payload, prompt_tokens)
+        choose = (
+            functools.partial(routing.choose, scope, payload)
+            if routing.is_routed(payload.get("model"))
+            else None
+        )
+        admission = await gate.admit(scope, payload, prompt_tokens, choose)
         plugins = plugins_provider()
         ctx = _plugin_context(scope, operation, payload, stream, admission) if plugins.enabled else None
         route: RouteDecision | None = None
@@ -131,7 +139,9 @@ def _operation_handler(
                 **hints,
             )
             answer = _answer_stream if stream else _answer
-            route, usage = await answer(gateway_provider(), request, send, receive, plugins, ctx)
+            route, usage = await answer(
+                gateway_provider(), request, send, receive, plugins, ctx, admission.headers
+            )
         except RouteIQError as exc:
             if ctx is not None:
                 await plugins.on_error(ctx, exc)
@@ -185,10 +195,11 @@ async def _answer(
     receive: Receive,
     plugins: PluginManager,
     ctx: PluginContext | None,
+    extra: tuple[tuple[bytes, bytes], ...],
 ) -> tuple[RouteDecision, Usage | None]:
     response = await gateway.complete(request)
     body = response.body
-    headers = route_headers(response.route)
+    headers = [*route_headers(response.route), *extra]
     if ctx is not None:
         ctx.usage = response.usage
         body = await plugins.after_response(ctx, body) or body
@@ -204,9 +215,10 @@ async def _answer_stream(
     receive: Receive,
     plugins: PluginManager,
     ctx: PluginContext | None,
+    extra: tuple[tuple[bytes, bytes], ...],
 ) -> tuple[RouteDecision, Usage | None]:
     opened = await gateway.open_stream(request)
-    headers = route_headers(opened.route)
+    headers = [*route_headers(opened.route), *extra]
     frames = opened.frames
     if ctx is not None:
         headers += _extra_headers(ctx.response_headers)

@@ -271,6 +271,24 @@ class DeploymentSettings(_Section, frozen=True):
     )
 
 
+class ModelRouterSettings(_Section, frozen=True):
+    """A routed model name: a trained router picks one of its candidate model groups per request."""
+
+    name: Annotated[str, Meta(description="The model name clients ask for, e.g. `auto`.")]
+    artifact: Annotated[str, Meta(description="Directory of a router saved by `routeiq train`.")]
+    cost_weight: Annotated[
+        NonNegativeFloat,
+        Meta(
+            description="Default lambda in argmax(quality - lambda * cost); a request may override it with "
+            "the `x-routeiq-cost-weight` header or `routeiq: {cost_weight: x}` in its body."
+        ),
+    ] = 0.0
+    model_map: Annotated[
+        dict[str, str],
+        Meta(description="Router model name -> model group (default: the same name)."),
+    ] = msgspec.field(default_factory=dict)
+
+
 class RoutingSettings(_Section, frozen=True):
     """How requests are routed among model groups and deployments."""
 
@@ -303,6 +321,9 @@ class RoutingSettings(_Section, frozen=True):
     seed: Annotated[
         int | None, Meta(description="Seed of the routing random generator (tests, replays).")
     ] = None
+    routers: Annotated[
+        list[ModelRouterSettings], Meta(description="Routed model names served by trained routers.")
+    ] = msgspec.field(default_factory=list)
 
 
 class ResilienceSettings(_Section, frozen=True):
