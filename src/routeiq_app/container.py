@@ -170,7 +170,9 @@ class Container(containers.DeclarativeContainer):
     plugin_manager = providers.Singleton(
         PluginManager,
         providers.Callable(
-            build_plugins, settings, providers.Callable(builtin_plugin_factory, metrics, spend_ledger)
+            build_plugins,
+            settings,
+            providers.Callable(builtin_plugin_factory, metrics, catalog, provider_clients, stats),
         ),
         allowed_capabilities=providers.Callable(allowed_capabilities, settings),
         metrics=metrics,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+from routeiq_adapters.plugins import BUILTIN_PLUGINS, PluginDeps, build_plugin
 from routeiq_app.settings import Settings
-from routeiq_core.access.spend import SpendLedger
+from routeiq_core.catalog import Deployment, ModelCatalog
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.metrics import Metrics
-from routeiq_core.plugins import Plugin, PluginManager
+from routeiq_core.plugins import Plugin, PluginContext, PluginManager
+from routeiq_core.providers import ProviderClient
+from routeiq_core.routing import DeploymentStats
 
 ENTRY_POINT_GROUP = "routeiq.plugins"
 BuiltinFactory = Callable[[str, dict[str, Any]], Plugin | None]
@@ -84,11 +87,31 @@ def allowed_capabilities(settings: Settings) -> frozenset[str] | None:
     return None if allowed is None else frozenset(allowed)
 
 
-def builtin_plugin_factory(metrics: Metrics, spend: SpendLedger) -> BuiltinFactory:
-    """Builds built-in plugins by name (None for names that are not built in)."""
+def builtin_plugin_factory(
+    metrics: Metrics, catalog: ModelCatalog, clients: Mapping[str, ProviderClient], stats: DeploymentStats
+) -> BuiltinFactory:
+    """Builds built-in plugins by name (None for names that are not built in).
+
+    Spend is recorded by the access gate already, so plugins get no ledger (no double counting); the
+    evaluator's scores are observed per deployment (``routeiq_quality_score``).
+    """
+
+    def provider_for(deployment_id: str) -> tuple[ProviderClient, Deployment]:
+        deployment = catalog.deployment(deployment_id)
+        if deployment is None or deployment.adapter not in clients:
+            raise LookupError(f"no deployment {deployment_id!r}")
+        return clients[deployment.adapter], deployment
+
+    def feedback(ctx: PluginContext, score: float) -> None:
+        deployment = ctx.deployment.id if ctx.deployment else "-"
+        metrics.observe(
+            "routeiq_quality_score", score, deployment=deployment, model_group=ctx.model_group or "-"
+        )
+
+    deps = PluginDeps(metrics=metrics, spend=None, provider_for=provider_for, feedback=feedback)
 
     def build(name: str, config: dict[str, Any]) -> Plugin | None:
-        return None
+        return build_plugin(name, config, deps) if name in BUILTIN_PLUGINS else None
 
     return build
 

@@ -8,7 +8,7 @@ framework objects. Upstream JSON is passed to the client as bytes, streams frame
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -21,7 +21,7 @@ from routeiq_app.asgi_types import Receive, Scope, Send
 from routeiq_app.model_routing import ModelRouting
 from routeiq_app.wire import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from routeiq_core.errors import InvalidRequestError, RouteIQError
-from routeiq_core.gateway import Gateway, GatewayRequest, RouteDecision, estimate_prompt_tokens
+from routeiq_core.gateway import Gateway, GatewayRequest, GatewayStream, RouteDecision, estimate_prompt_tokens
 from routeiq_core.gateway.sse import DONE
 from routeiq_core.plugins import PluginContext, PluginManager, ShortCircuit
 from routeiq_core.providers import Operation, Usage
@@ -208,6 +208,14 @@ async def _answer(
     return response.route, response.usage
 
 
+async def _usage_before_done(opened: GatewayStream, ctx: PluginContext) -> AsyncIterator[bytes]:
+    """Plugins see the stream's usage when ``[DONE]`` reaches them (it is known by then)."""
+    async for chunk in opened.frames:
+        if chunk == DONE:
+            ctx.usage = opened.usage
+        yield chunk
+
+
 async def _answer_stream(
     gateway: Gateway,
     request: GatewayRequest,
@@ -222,7 +230,7 @@ async def _answer_stream(
     frames = opened.frames
     if ctx is not None:
         headers += _extra_headers(ctx.response_headers)
-        frames = plugins.wrap_stream(ctx, frames)
+        frames = plugins.wrap_stream(ctx, _usage_before_done(opened, ctx))
     try:
         await send_stream(send, receive, frames, opened.aclose, headers)
     finally:

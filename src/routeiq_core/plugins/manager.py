@@ -10,7 +10,7 @@ import anyio
 
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError, RouteIQError
-from routeiq_core.gateway.sse import DONE
+from routeiq_core.gateway.sse import DONE, error_frame
 from routeiq_core.health import ComponentHealth
 from routeiq_core.metrics import Metrics
 from routeiq_core.plugins.port import (
@@ -165,14 +165,22 @@ class PluginManager:
                     yield frame
                 yield chunk
                 continue
-            out = chunk
-            for plugin in self._active():
-                changed = await self._call(plugin, "on_stream_chunk", ctx, out)
-                modified = isinstance(changed, bytes) and changed != out
-                if modified and self._allowed(plugin, Capability.RESPONSE_MODIFY, "on_stream_chunk"):
-                    out = changed
+            try:
+                out = await self._chunk(ctx, chunk)
+            except RouteIQError as exc:  # a guard refused mid-stream: the client gets an SSE error event
+                yield error_frame(exc)
+                return
             if out:
                 yield out
+
+    async def _chunk(self, ctx: PluginContext, chunk: bytes) -> bytes:
+        out = chunk
+        for plugin in self._active():
+            changed = await self._call(plugin, "on_stream_chunk", ctx, out)
+            modified = isinstance(changed, bytes) and changed != out
+            if modified and self._allowed(plugin, Capability.RESPONSE_MODIFY, "on_stream_chunk"):
+                out = changed
+        return out
 
     async def _stream_end(self, ctx: PluginContext) -> list[bytes]:
         frames: list[bytes] = []

@@ -1,0 +1,133 @@
+"""Request contexts, OpenAI bodies and SSE frames for calling plugin hooks directly; a scripted provider."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from routeiq_core.catalog import Deployment
+from routeiq_core.plugins.port import PluginContext
+from routeiq_core.providers import Operation, ProviderReply, Usage
+
+
+def chat(text: str, *, system: str | None = None, **params: Any) -> dict[str, Any]:
+    messages = [{"role": "system", "content": system}] if system else []
+    return {"model": "chat", "messages": [*messages, {"role": "user", "content": text}], **params}
+
+
+def make_ctx(
+    payload: dict[str, Any],
+    *,
+    stream: bool = False,
+    team: str | None = None,
+    key_id: str | None = None,
+    model_group: str | None = "chat",
+    operation: Operation = Operation.CHAT,
+    deployment: Deployment | None = None,
+    usage: Usage | None = None,
+) -> PluginContext:
+    return PluginContext(
+        request_id="req-1",
+        operation=operation,
+        route="/v1/chat/completions",
+        payload=payload,
+        stream=stream,
+        team=team,
+        key_id=key_id,
+        model_group=model_group,
+        deployment=deployment,
+        usage=usage,
+    )
+
+
+def completion(text: str, *, usage: dict[str, int] | None = None, finish: str = "stop") -> bytes:
+    body: dict[str, Any] = {
+        "id": "cmpl-1",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": "chat-upstream",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return msgspec.json.encode(body)
+
+
+def frame(
+    content: str | None = None, *, finish: str | None = None, index: int = 0, role: bool = False
+) -> bytes:
+    delta: dict[str, Any] = {}
+    if role:
+        delta["role"] = "assistant"
+    if content is not None:
+        delta["content"] = content
+    chunk = {
+        "id": "cmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "chat-upstream",
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+    }
+    return b"data: " + msgspec.json.encode(chunk) + b"\n\n"
+
+
+def usage_frame(prompt: int, completion: int) -> bytes:
+    chunk = {
+        "id": "cmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "chat-upstream",
+        "choices": [],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+    }
+    return b"data: " + msgspec.json.encode(chunk) + b"\n\n"
+
+
+def streamed_text(frames: list[bytes]) -> dict[int, str]:
+    """The text each choice received, from SSE frames (several frames per chunk allowed)."""
+    texts: dict[int, str] = {}
+    for chunk in frames:
+        for event in chunk.split(b"\n\n"):
+            if not event.startswith(b"data: ") or event == b"data: [DONE]":
+                continue
+            for choice in msgspec.json.decode(event[6:])["choices"]:
+                piece = choice.get("delta", {}).get("content") or choice.get("text") or ""
+                texts[choice["index"]] = texts.get(choice["index"], "") + piece
+    return texts
+
+
+def deployment(name: str = "guard", **kw: Any) -> Deployment:
+    return Deployment(
+        id=name, model_group=kw.pop("model_group", name), adapter="mock", upstream_model=f"{name}-model", **kw
+    )
+
+
+class ScriptedChat:
+    """A provider client answering each chat call with the next scripted text (or raising it)."""
+
+    def __init__(self, *answers: str | Exception) -> None:
+        self.answers = list(answers)
+        self.payloads: list[dict[str, Any]] = []
+
+    async def send(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> ProviderReply:
+        self.payloads.append(payload)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return ProviderReply(body=completion(answer))
+
+    def stream(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> AsyncIterator[bytes]:
+        raise NotImplementedError("guards and judges never stream")
+
+    async def aclose(self) -> None:
+        pass
