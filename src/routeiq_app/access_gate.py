@@ -69,6 +69,7 @@ class AccessGate:
     ) -> None:
         self._auth = authenticator
         self._policy = policy
+        self._allow_all = not policy.rules and policy.default == "allow"
         self._quota = quota
         self._spend = spend
         self._catalog = catalog
@@ -126,8 +127,12 @@ class AccessGate:
             routed = await choose()
             payload["model"] = routed.model_group
             routed_headers = routed.headers
-        decision = enforce(self._policy.evaluate(self.facts(scope, principal, payload)))
-        model = decision.model or str(payload.get("model"))
+        tags: tuple[str, ...] = ()
+        if self._allow_all:  # no rules and an allow default: nothing to evaluate
+            model = str(payload.get("model"))
+        else:
+            decision = enforce(self._policy.evaluate(self.facts(scope, principal, payload)))
+            model, tags = decision.model or str(payload.get("model")), decision.tags
         group = self._catalog.resolve(model).name
         require_model(principal, group)
         max_tokens = payload.get("max_tokens") or payload.get("max_completion_tokens")
@@ -141,7 +146,7 @@ class AccessGate:
             principal=principal,
             model=model,
             model_group=group,
-            tags=decision.tags,
+            tags=tags,
             ticket=ticket,
             headers=routed_headers,
         )

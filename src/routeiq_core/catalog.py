@@ -72,6 +72,7 @@ class ModelCatalog:
                 by_name[key] = group
         self._by_name = MappingProxyType(by_name)
         self._groups = ordered
+        self._deployments = MappingProxyType({d.id: d for g in ordered for d in g.deployments})
 
     @property
     def groups(self) -> tuple[ModelGroup, ...]:
@@ -100,8 +101,4 @@ class ModelCatalog:
 
     def deployment(self, deployment_id: str) -> Deployment | None:
         """Find a deployment by id."""
-        for group in self._groups:
-            for d in group.deployments:
-                if d.id == deployment_id:
-                    return d
-        return None
+        return self._deployments.get(deployment_id)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_app.context import request_id_var
@@ -31,7 +31,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = incoming_request_id(scope) or os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode("ascii")
 
