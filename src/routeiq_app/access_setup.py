@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from routeiq_adapters.keys import PostgresKeyStore, SQLiteKeyStore
 from routeiq_adapters.quota import InMemoryQuotaStore, RedisQuotaStore
+from routeiq_adapters.teams import PostgresTeamStore, SQLiteTeamStore
 from routeiq_app.settings import Settings
-from routeiq_core.access import KeyHasher, KeyStore, Principal, QuotaConfig, QuotaStore
+from routeiq_core.access import KeyHasher, KeyStore, Principal, QuotaConfig, QuotaStore, TeamStore
 
 logger = logging.getLogger("routeiq.access")
 DEV_SECRET = "routeiq-open-gateway-dev-secret"
@@ -37,6 +39,28 @@ def key_store(settings: Settings) -> KeyStore:
 
 
 async def open_key_store(store: KeyStore) -> AsyncIterator[KeyStore]:
+    """Container Resource: create/migrate the schema at startup, close at shutdown."""
+    await store.ensure_schema()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def team_store(settings: Settings) -> TeamStore:
+    """The team store, beside the key store (not yet opened)."""
+    keys = settings.keys
+    if keys.backend == "postgres":
+        if not keys.postgres_dsn:
+            raise ValueError("keys.backend is postgres but keys.postgres_dsn is not set")
+        return PostgresTeamStore(keys.postgres_dsn, schema=keys.postgres_schema, timeout_s=keys.timeout_s)
+    # A file of its own next to the key store's: two SQLite connections migrating one file at the same
+    # startup lock each other out; PostgreSQL shares one schema under an advisory lock instead.
+    path = Path(keys.sqlite_path)
+    return SQLiteTeamStore(path.with_name(f"{path.stem}-teams{path.suffix}"), busy_timeout_s=keys.timeout_s)
+
+
+async def open_team_store(store: TeamStore) -> AsyncIterator[TeamStore]:
     """Container Resource: create/migrate the schema at startup, close at shutdown."""
     await store.ensure_schema()
     try:

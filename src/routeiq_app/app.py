@@ -90,6 +90,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "catalog": _provide(container.catalog),
             "principal": Provide(principal, use_cache=False),
             "key_service": _provide(container.key_service),
+            "team_service": _provide(container.team_service),
             "policy_engine": _provide(container.policy_engine),
             "spend_ledger": _provide(container.spend_ledger),
             "access_gate": _provide(container.access_gate),

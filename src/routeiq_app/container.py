@@ -22,8 +22,10 @@ from routeiq_app.access_setup import (
     key_hasher,
     key_store,
     open_key_store,
+    open_team_store,
     quota_config,
     quota_store,
+    team_store,
 )
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.logging_setup import configure_logging
@@ -41,6 +43,7 @@ from routeiq_core.access import (
     PolicyEngine,
     QuotaHealthCheck,
     QuotaService,
+    TeamService,
     parse_networks,
 )
 from routeiq_core.access.spend import PriceBook
@@ -140,6 +143,9 @@ class Container(containers.DeclarativeContainer):
         timeout_s=_keys.timeout_s,
     )
     key_service = providers.Singleton(KeyService, store=cached_keys, hasher=key_hasher)
+    team_store = providers.Singleton(team_store, settings)
+    team_store_lifecycle = providers.Resource(open_team_store, team_store)
+    team_service = providers.Singleton(TeamService, store=team_store)
     policy_engine = providers.Singleton(PolicyEngine.from_config, settings.provided.policy)
     quota_store = providers.Singleton(quota_store, settings)
     quota_store_lifecycle = providers.Resource(close_quota_store, quota_store)

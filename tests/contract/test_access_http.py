@@ -175,3 +175,22 @@ def test_streaming_is_settled_at_stream_end(client: TestClient[Litestar]) -> Non
     spend = client.get("/admin/spend", params={"team": "t9"}, headers=ADMIN).json()
     assert spend["total"]["requests"] == 1
     assert spend["total"]["completion_tokens"] == 5
+
+
+def test_teams_admin_api(client: TestClient[Litestar]) -> None:
+    created = client.post(
+        "/admin/teams", json={"team_id": "t7", "models": ["demo"], "rpm": 100}, headers=ADMIN
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["limits"] == {"requests_per_minute": 100}
+    assert client.post("/admin/teams", json={"team_id": "t7"}, headers=ADMIN).status_code == 409
+    assert client.post("/admin/teams", json={"team_id": "Bad Id"}, headers=ADMIN).status_code == 400
+    team_admin = issue(client, role="team_admin", team="t7")
+    assert client.get("/admin/teams/t7", headers=bearer(team_admin)).status_code == 200
+    client.post("/admin/teams", json={"team_id": "t8"}, headers=ADMIN)
+    assert client.get("/admin/teams/t8", headers=bearer(team_admin)).status_code == 403
+    assert client.post("/admin/teams", json={"team_id": "t9"}, headers=bearer(team_admin)).status_code == 403
+    patched = client.patch("/admin/teams/t7", json={"alias": "Seven"}, headers=ADMIN)
+    assert patched.json()["alias"] == "Seven"
+    assert client.delete("/admin/teams/t8", headers=ADMIN).json()["deleted_at"] is not None
+    assert [t["team_id"] for t in client.get("/admin/teams", headers=ADMIN).json()["data"]] == ["t7"]

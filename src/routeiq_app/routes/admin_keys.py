@@ -70,22 +70,24 @@ def view(record: VirtualKey, secret: str | None = None) -> KeyView:
     )
 
 
-def _limits(body: dict[str, Any]) -> tuple[Any, ...]:
-    table = {k: v for k, v in body.items() if k not in _FIELDS}
+def limits_of(table: dict[str, Any]) -> tuple[Any, ...]:
+    """Limits from an API body's limit fields (``rpm``, ``<metric>_per_<window>``...); 400 when invalid."""
     try:
         return parse_limits(table)
     except ValueError as exc:
         raise InvalidRequestError(f"Invalid limits: {exc}", param="limits") from None
 
 
-def _convert(value: Any, tp: Any, field: str) -> Any:
+def convert(value: Any, tp: Any, field: str) -> Any:
+    """Convert one body field, or 400 naming it."""
     try:
         return msgspec.convert(value, tp)
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(f"Invalid {field}: {exc}", param=field) from None
 
 
-async def _body(request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
+async def body_of(request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
+    """The JSON object body of an admin request, or 400."""
     raw = await request.body()
     try:
         body = msgspec.json.decode(raw or b"{}")
@@ -110,17 +112,17 @@ async def issue_key(
 
     Limits are written ``rpm``, ``tpm``, ... or ``<metric>_per_<window>``.
     """
-    body = await _body(request)
+    body = await body_of(request)
     spec = NewKey(
-        role=_convert(body.get("role", "member"), Role, "role"),
-        alias=_convert(body.get("alias"), str | None, "alias"),
-        user=_convert(body.get("user"), str | None, "user"),
-        team=_convert(body.get("team"), str | None, "team"),
-        allowed_models=_convert(body.get("models", ()), tuple[str, ...], "models"),
-        limits=_limits(body),
-        budget=_convert(body.get("budget"), Budget | None, "budget"),
-        expires_at=_convert(body.get("expires_at"), float | None, "expires_at"),
-        metadata=_convert(body.get("metadata", {}), dict[str, Any], "metadata"),
+        role=convert(body.get("role", "member"), Role, "role"),
+        alias=convert(body.get("alias"), str | None, "alias"),
+        user=convert(body.get("user"), str | None, "user"),
+        team=convert(body.get("team"), str | None, "team"),
+        allowed_models=convert(body.get("models", ()), tuple[str, ...], "models"),
+        limits=limits_of({k: v for k, v in body.items() if k not in _FIELDS}),
+        budget=convert(body.get("budget"), Budget | None, "budget"),
+        expires_at=convert(body.get("expires_at"), float | None, "expires_at"),
+        metadata=convert(body.get("metadata", {}), dict[str, Any], "metadata"),
     )
     issued = await key_service.issue(principal, spec)
     return view(issued.record, issued.key)
@@ -156,10 +158,10 @@ async def update_key(
     key_service: NamedDependency[KeyService],
 ) -> KeyView:
     """Only the fields given change; limit keys replace the key's limits."""
-    body = await _body(request)
+    body = await body_of(request)
     changes: dict[str, Any] = {}
     if any(k not in _FIELDS for k in body):
-        changes["limits"] = _limits(body)
+        changes["limits"] = limits_of({k: v for k, v in body.items() if k not in _FIELDS})
     for field, name, tp in (
         ("models", "allowed_models", tuple[str, ...]),
         ("alias", "alias", str | None),
@@ -168,7 +170,7 @@ async def update_key(
         ("metadata", "metadata", dict[str, Any]),
     ):
         if field in body:
-            changes[name] = _convert(body[field], tp, field)
+            changes[name] = convert(body[field], tp, field)
     return view(await key_service.update(principal, key_id, KeyPatch(**changes)))
 
 

@@ -100,7 +100,9 @@ class KeysSettings(_Section, frozen=True):
     backend: Annotated[
         Literal["sqlite", "postgres"], Meta(description="`sqlite` (embedded, a file) or `postgres`.")
     ] = "sqlite"
-    sqlite_path: Annotated[str, Meta(description="SQLite file of the key store.")] = "routeiq-keys.db"
+    sqlite_path: Annotated[
+        str, Meta(description="SQLite file of the key store (teams go to `<name>-teams<suffix>` beside it).")
+    ] = "routeiq-keys.db"
     postgres_dsn: Annotated[
         str | None, Meta(description="PostgreSQL DSN, e.g. `postgresql://user@host/db`.")
     ] = None

@@ -70,6 +70,15 @@ from routeiq_core.access.spend import (
     SpendTotals,
     call_cost,
 )
+from routeiq_core.access.teams import (
+    NewTeam,
+    Team,
+    TeamPage,
+    TeamPatch,
+    TeamService,
+    TeamStore,
+    TeamStoreError,
+)
 
 __all__ = [
     "KEY_PREFIX",
@@ -93,6 +102,7 @@ __all__ = [
     "KeyStoreError",
     "Metric",
     "NewKey",
+    "NewTeam",
     "OutageMonitor",
     "OutagePolicy",
     "PolicyConfig",
@@ -124,6 +134,12 @@ __all__ = [
     "SpendRecord",
     "SpendReport",
     "SpendTotals",
+    "Team",
+    "TeamPage",
+    "TeamPatch",
+    "TeamService",
+    "TeamStore",
+    "TeamStoreError",
     "TimeWindow",
     "TokenRange",
     "VirtualKey",

@@ -3,6 +3,7 @@
 import routeiq_adapters.keys
 import routeiq_adapters.quota
 import routeiq_adapters.spend
+import routeiq_adapters.teams
 import routeiq_core.access
 
 
@@ -12,6 +13,7 @@ def test_access_exports_resolve() -> None:
         routeiq_adapters.quota,
         routeiq_adapters.keys,
         routeiq_adapters.spend,
+        routeiq_adapters.teams,
     ):
         for name in module.__all__:
             assert hasattr(module, name), (module.__name__, name)
@@ -29,7 +31,10 @@ def test_access_exports_the_ports_and_services() -> None:
         "QuotaStore",
         "SpendLedger",
         "BudgetExceededError",
+        "TeamService",
+        "TeamStore",
     }
     assert routeiq_adapters.quota.__all__ == ["InMemoryQuotaStore", "RedisQuotaStore"]
     assert routeiq_adapters.keys.__all__ == ["PostgresKeyStore", "SQLiteKeyStore"]
     assert routeiq_adapters.spend.__all__ == ["InMemorySpendLedger"]
+    assert routeiq_adapters.teams.__all__ == ["PostgresTeamStore", "SQLiteTeamStore"]

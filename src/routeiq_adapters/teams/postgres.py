@@ -1,0 +1,197 @@
+"""Teams in PostgreSQL (asyncpg): the team store for several nodes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import asyncpg  # type: ignore[import-untyped]
+
+from routeiq_adapters.teams._codec import (
+    COLUMNS,
+    COMPONENT,
+    SELECT_LIST,
+    TABLE,
+    VERSION_DDL,
+    VERSION_TABLE,
+    conflict,
+    from_row,
+    migrations,
+    newer_schema,
+    patch_values,
+    to_row,
+)
+from routeiq_core.access.teams import Team, TeamPage, TeamPatch, TeamStoreError
+from routeiq_core.errors import RouteIQError
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_MIGRATION_LOCK = "routeiq.keys.schema"
+"""The key store's advisory lock: both create the schema and the shared version table, and concurrent
+``CREATE ... IF NOT EXISTS`` of one object can fail in PostgreSQL, so they migrate one at a time."""
+
+
+class PostgresTeamStore:
+    """The PostgreSQL adapter of the ``TeamStore`` port.
+
+    The pool opens on first use, and the schema is then created or migrated in one transaction
+    holding an advisory lock (the one the key store takes), so nodes starting together migrate once.
+    Every statement is bounded by ``timeout_s`` (asyncpg ``command_timeout``), and so are connecting
+    and waiting for a pooled connection.
+
+    Args:
+        dsn: ``postgresql://user@host:port/database``.
+        schema: The schema holding the tables (created if missing).
+        timeout_s: Longest wait for a connection or a statement.
+        min_size: Connections kept open.
+        max_size: Most connections opened.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "public",
+        timeout_s: float = 5.0,
+        min_size: int = 1,
+        max_size: int = 10,
+    ) -> None:
+        if not _IDENTIFIER.match(schema):
+            raise ValueError(f"schema must be a lower-case SQL identifier, got {schema!r}")
+        self._dsn = dsn
+        self._schema = schema
+        self._table = f"{schema}.{TABLE}"
+        self._timeout_s = timeout_s
+        self._sizes = (min_size, max_size)
+        self._pool: Any = None
+        self._lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"PostgresTeamStore(schema={self._schema!r})"
+
+    async def ensure_schema(self) -> None:
+        """Open the pool and create or migrate the schema (also done on first use)."""
+        await self._ready()
+
+    async def create(self, team: Team) -> None:
+        """Insert a new team; ``ConflictError`` if the id is taken."""
+        placeholders = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
+        sql = f"INSERT INTO {self._table} ({SELECT_LIST}) VALUES ({placeholders})"
+        try:
+            async with self._conn() as conn:
+                await conn.execute(sql, *to_row(team), timeout=self._timeout_s)
+        except asyncpg.UniqueViolationError as exc:
+            raise conflict(team.team_id) from exc
+
+    async def get(self, team_id: str) -> Team | None:
+        """The team with this id, deleted or not."""
+        return await self._one(f"SELECT {SELECT_LIST} FROM {self._table} WHERE team_id = $1", team_id)
+
+    async def list_teams(self, *, limit: int = 100, after: str | None = None) -> TeamPage:
+        """Teams not deleted, ordered by id (byte order, as SQLite), one page at a time."""
+        where, args = "deleted_at IS NULL", list[Any]()
+        if after is not None:
+            where, args = f'{where} AND team_id COLLATE "C" > $1', [after]
+        args.append(limit + 1)
+        sql = (
+            f"SELECT {SELECT_LIST} FROM {self._table} WHERE {where} "
+            f'ORDER BY team_id COLLATE "C" LIMIT ${len(args)}'
+        )
+        async with self._conn() as conn:
+            rows = await conn.fetch(sql, *args, timeout=self._timeout_s)
+        items = tuple(from_row(tuple(row)) for row in rows[:limit])
+        return TeamPage(items=items, next_cursor=items[-1].team_id if len(rows) > limit else None)
+
+    async def update(self, team_id: str, patch: TeamPatch, now: float) -> Team | None:
+        """Change the patched columns of a team not deleted, in one statement."""
+        values = {**patch_values(patch), "updated_at": now}
+        assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(values, start=1))
+        sql = (
+            f"UPDATE {self._table} SET {assignments} "
+            f"WHERE team_id = ${len(values) + 1} AND deleted_at IS NULL RETURNING {SELECT_LIST}"
+        )
+        return await self._one(sql, *values.values(), team_id)
+
+    async def delete(self, team_id: str, now: float) -> Team | None:
+        """Set ``deleted_at`` (and ``updated_at``) once."""
+        sql = (
+            f"UPDATE {self._table} SET deleted_at = COALESCE(deleted_at, $1), "
+            "updated_at = CASE WHEN deleted_at IS NULL THEN $1 ELSE updated_at END "
+            f"WHERE team_id = $2 RETURNING {SELECT_LIST}"
+        )
+        return await self._one(sql, now, team_id)
+
+    async def close(self) -> None:
+        """Close the pool (a later call reopens it)."""
+        async with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            with anyio.fail_after(self._timeout_s):
+                await pool.close()
+
+    async def _one(self, sql: str, *args: Any) -> Team | None:
+        async with self._conn() as conn:
+            row = await conn.fetchrow(sql, *args, timeout=self._timeout_s)
+        return None if row is None else from_row(tuple(row))
+
+    @asynccontextmanager
+    async def _conn(self) -> AsyncIterator[Any]:
+        pool = await self._ready()
+        try:
+            async with pool.acquire(timeout=self._timeout_s) as conn:
+                yield conn
+        except (asyncpg.UniqueViolationError, RouteIQError):
+            raise
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            raise TeamStoreError(f"PostgreSQL team store failed: {exc}") from exc
+
+    async def _ready(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        async with self._lock:
+            if self._pool is None:
+                try:
+                    pool = await asyncpg.create_pool(
+                        self._dsn,
+                        min_size=self._sizes[0],
+                        max_size=self._sizes[1],
+                        command_timeout=self._timeout_s,
+                        timeout=self._timeout_s,
+                    )
+                except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+                    raise TeamStoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+                try:
+                    await self._migrate(pool)
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+                    await pool.close()
+                    raise TeamStoreError(f"cannot create or migrate the team schema: {exc}") from exc
+                except BaseException:
+                    await pool.close()
+                    raise
+                self._pool = pool
+        return self._pool
+
+    async def _migrate(self, pool: Any) -> None:
+        version_table = f"{self._schema}.{VERSION_TABLE}"
+        steps = migrations(self._table, "DOUBLE PRECISION")
+        async with pool.acquire(timeout=self._timeout_s) as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", _MIGRATION_LOCK)
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._schema}")
+            await conn.execute(VERSION_DDL.format(table=version_table))
+            current = await conn.fetchval(
+                f"SELECT version FROM {version_table} WHERE component = $1", COMPONENT
+            )
+            current = int(current or 0)
+            if current > len(steps):
+                raise newer_schema(current, len(steps))
+            for statements in steps[current:]:
+                for statement in statements:
+                    await conn.execute(statement)
+            await conn.execute(
+                f"INSERT INTO {version_table} (component, version) VALUES ($1, $2) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                COMPONENT,
+                len(steps),
+            )
