@@ -6,12 +6,12 @@ re-encoded, and only ``usage`` is decoded from a complete answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from types import MappingProxyType
 from typing import Any
 
 import aiohttp
-import anyio
 import msgspec
 
 from routeiq_adapters.providers.http_errors import error_from_event, error_from_status
@@ -231,9 +231,12 @@ async def _raise_unless_event_stream(response: aiohttp.ClientResponse, deploymen
 
 async def _drain(response: aiohttp.ClientResponse) -> None:
     """Read what follows ``[DONE]`` (the end of the chunked body) so the connection can be reused."""
-    with anyio.move_on_after(_DRAIN_AFTER_DONE_S):
-        while not response.content.at_eof() and await response.content.readany():
-            pass
+    try:
+        async with asyncio.timeout(_DRAIN_AFTER_DONE_S):  # aiohttp is asyncio-only: no anyio scope needed
+            while not response.content.at_eof() and await response.content.readany():
+                pass
+    except TimeoutError:
+        pass
 
 
 def _base(deployment: Deployment) -> str:

@@ -98,7 +98,13 @@ def _take_usage(chunk: bytes, *, keep_usage_only: bool) -> tuple[bytes, Usage | 
 
 
 async def close_quietly(frames: AsyncIterator[bytes]) -> None:
-    """Close an async iterator if it can be closed, shielded from cancellation."""
+    """Close an async iterator if it can be closed, shielded from cancellation.
+
+    An async generator that already ran to its end (its frame is gone) needs nothing: the common
+    case costs no cancel scope.
+    """
+    if getattr(frames, "ag_frame", True) is None:
+        return
     aclose = getattr(frames, "aclose", None)
     if aclose is not None:
         with anyio.CancelScope(shield=True):
