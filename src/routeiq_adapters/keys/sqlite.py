@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
+from routeiq_adapters._sqlite import enable_wal
 from routeiq_adapters.keys._codec import (
     COLUMNS,
     COMPONENT,
@@ -141,7 +142,7 @@ class SQLiteKeyStore:
         )
         try:
             if self._path != ":memory:":
-                conn.execute("PRAGMA journal_mode=WAL")
+                enable_wal(conn, self._busy_timeout_s)
             conn.execute("PRAGMA synchronous=NORMAL")
             _migrate(conn)
         except BaseException:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
+from routeiq_adapters._sqlite import enable_wal
 from routeiq_adapters.teams._codec import (
     COLUMNS,
     COMPONENT,
@@ -127,7 +128,7 @@ class SQLiteTeamStore:
         )
         try:
             if self._path != ":memory:":
-                conn.execute("PRAGMA journal_mode=WAL")
+                enable_wal(conn, self._busy_timeout_s)
             conn.execute("PRAGMA synchronous=NORMAL")
             _migrate(conn)
         except BaseException:
