@@ -1,9 +1,18 @@
-"""What the SQLite adapters share: switching a database file to WAL safely under concurrency."""
+"""What the SQLite adapters share: one serialized connection on a worker thread, WAL, migrations."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+T = TypeVar("T")
+Migrate = Callable[[sqlite3.Connection], None]
 
 
 def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
@@ -22,3 +31,104 @@ def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.01)
+
+
+class SQLiteDatabase:
+    """One connection, used by one worker thread at a time under an ``anyio.Lock``.
+
+    The event loop never blocks on disk. The file is opened (WAL, ``synchronous=NORMAL``) and migrated
+    on first use; ``busy_timeout_s`` bounds the wait for another process's write lock.
+
+    Args:
+        path: The database file (``":memory:"`` for a private in-memory database).
+        busy_timeout_s: Longest wait for a lock held by another connection.
+        migrate: Creates or upgrades the schema on a fresh connection.
+        error: Wraps a ``sqlite3.Error`` into the store's own error type.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_s: float,
+        migrate: Migrate,
+        error: Callable[[sqlite3.Error], Exception],
+    ) -> None:
+        self._path = str(path)
+        self._busy_timeout_s = busy_timeout_s
+        self._migrate = migrate
+        self._error = error
+        self._conn: sqlite3.Connection | None = None
+        self._lock = anyio.Lock()
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` with the connection on a worker thread (opening it first if needed)."""
+        async with self._lock:
+            return await anyio.to_thread.run_sync(self._in_thread, work)
+
+    async def close(self) -> None:
+        """Close the connection (a later call reopens it)."""
+        async with self._lock:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await anyio.to_thread.run_sync(conn.close)
+
+    def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            if self._conn is None:
+                self._conn = self._open()
+            return work(self._conn)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        try:
+            if self._path != ":memory:":
+                enable_wal(conn, self._busy_timeout_s)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
+def migrate_component(
+    conn: sqlite3.Connection,
+    *,
+    component: str,
+    version_table: str,
+    version_ddl: str,
+    steps: Sequence[Sequence[str]],
+    newer: Callable[[int, int], Exception],
+) -> None:
+    """Bring ``component``'s tables to the latest of ``steps`` inside ``BEGIN IMMEDIATE``.
+
+    The version lives in a row of ``version_table`` per component, so stores sharing a file migrate
+    independently; processes starting together migrate once. ``newer(current, latest)`` is raised
+    when the file was written by a newer RouteIQ.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(version_ddl.format(table=version_table))
+        row = conn.execute(
+            f"SELECT version FROM {version_table} WHERE component = ?", (component,)
+        ).fetchone()
+        current = 0 if row is None else int(row[0])
+        if current > len(steps):
+            raise newer(current, len(steps))
+        for statements in steps[current:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(
+            f"INSERT INTO {version_table} (component, version) VALUES (?, ?) "
+            "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+            (component, len(steps)),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -7,10 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio
-import anyio.to_thread
-
-from routeiq_adapters._sqlite import enable_wal
+from routeiq_adapters._sqlite import SQLiteDatabase, migrate_component
 from routeiq_adapters.teams._codec import (
     COLUMNS,
     COMPONENT,
@@ -47,10 +44,12 @@ class SQLiteTeamStore:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        self._path = str(path)
-        self._busy_timeout_s = busy_timeout_s
-        self._conn: sqlite3.Connection | None = None
-        self._lock = anyio.Lock()
+        self._db = SQLiteDatabase(
+            path,
+            busy_timeout_s=busy_timeout_s,
+            migrate=_migrate,
+            error=lambda exc: TeamStoreError(f"SQLite team store failed: {exc}"),
+        )
 
     async def ensure_schema(self) -> None:
         """Open the file and create or migrate the schema (also done on first use)."""
@@ -101,62 +100,22 @@ class SQLiteTeamStore:
 
     async def close(self) -> None:
         """Close the connection (a later call reopens it)."""
-        async with self._lock:
-            if self._conn is not None:
-                conn, self._conn = self._conn, None
-                await anyio.to_thread.run_sync(conn.close)
+        await self._db.close()
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Team | None:
         row = await self._run(lambda conn: conn.execute(sql, args).fetchone())
         return None if row is None else from_row(row)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        async with self._lock:
-            return await anyio.to_thread.run_sync(self._in_thread, work)
-
-    def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        try:
-            if self._conn is None:
-                self._conn = self._open()
-            return work(self._conn)
-        except sqlite3.Error as exc:
-            raise TeamStoreError(f"SQLite team store failed: {exc}") from exc
-
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self._path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
-        )
-        try:
-            if self._path != ":memory:":
-                enable_wal(conn, self._busy_timeout_s)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            _migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return await self._db.run(work)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(VERSION_DDL.format(table=VERSION_TABLE))
-        row = conn.execute(
-            f"SELECT version FROM {VERSION_TABLE} WHERE component = ?", (COMPONENT,)
-        ).fetchone()
-        current = 0 if row is None else int(row[0])
-        steps = migrations(TABLE, "REAL")
-        if current > len(steps):
-            raise newer_schema(current, len(steps))
-        for statements in steps[current:]:
-            for statement in statements:
-                conn.execute(statement)
-        conn.execute(
-            f"INSERT INTO {VERSION_TABLE} (component, version) VALUES (?, ?) "
-            "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-            (COMPONENT, len(steps)),
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    migrate_component(
+        conn,
+        component=COMPONENT,
+        version_table=VERSION_TABLE,
+        version_ddl=VERSION_DDL,
+        steps=migrations(TABLE, "REAL"),
+        newer=newer_schema,
+    )
