@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import anyio
 import asyncpg  # type: ignore[import-untyped]
 
+from routeiq_adapters._postgres import PostgresDatabase, migrate_component
 from routeiq_adapters.keys._codec import (
     COLUMNS,
     COMPONENT,
@@ -24,9 +22,6 @@ from routeiq_adapters.keys._codec import (
 )
 from routeiq_core.access.errors import KeyStoreError
 from routeiq_core.access.keys import KeyPage, KeyPatch, VirtualKey
-
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATION_LOCK = "routeiq.keys.schema"
 
 
 class PostgresKeyStore:
@@ -54,22 +49,24 @@ class PostgresKeyStore:
         min_size: int = 1,
         max_size: int = 10,
     ) -> None:
-        if not _IDENTIFIER.match(schema):
-            raise ValueError(f"schema must be a lower-case SQL identifier, got {schema!r}")
-        self._dsn = dsn
-        self._schema = schema
+        self._db = PostgresDatabase(
+            dsn,
+            schema=schema,
+            timeout_s=timeout_s,
+            sizes=(min_size, max_size),
+            migrate=_migrate,
+            error=lambda msg: KeyStoreError(f"key store: {msg}"),
+            passthrough=(ValueError, KeyStoreError),
+        )
         self._table = f"{schema}.{TABLE}"
         self._timeout_s = timeout_s
-        self._sizes = (min_size, max_size)
-        self._pool: Any = None
-        self._lock = anyio.Lock()
 
     def __repr__(self) -> str:
-        return f"PostgresKeyStore(schema={self._schema!r})"
+        return f"PostgresKeyStore(schema={self._db.schema!r})"
 
     async def ensure_schema(self) -> None:
         """Open the pool and create or migrate the schema (also done on first use)."""
-        await self._ready()
+        await self._db.ready()
 
     async def create(self, key: VirtualKey) -> None:
         """Insert a new key; ``ValueError`` on a duplicate id or hash."""
@@ -137,72 +134,25 @@ class PostgresKeyStore:
 
     async def close(self) -> None:
         """Close the pool (a later call reopens it)."""
-        async with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            with anyio.fail_after(self._timeout_s):
-                await pool.close()
+        await self._db.close()
 
     async def _one(self, sql: str, *args: Any) -> VirtualKey | None:
         async with self._conn() as conn:
             row = await conn.fetchrow(sql, *args, timeout=self._timeout_s)
         return None if row is None else from_row(tuple(row))
 
-    @asynccontextmanager
-    async def _conn(self) -> AsyncIterator[Any]:
-        pool = await self._ready()
-        try:
-            async with pool.acquire(timeout=self._timeout_s) as conn:
-                yield conn
-        except (asyncpg.UniqueViolationError, ValueError, KeyStoreError):
-            raise
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            raise KeyStoreError(f"PostgreSQL key store failed: {exc}") from exc
+    def _conn(self) -> AbstractAsyncContextManager[Any]:
+        return self._db.connection()
 
-    async def _ready(self) -> Any:
-        if self._pool is not None:
-            return self._pool
-        async with self._lock:
-            if self._pool is None:
-                try:
-                    pool = await asyncpg.create_pool(
-                        self._dsn,
-                        min_size=self._sizes[0],
-                        max_size=self._sizes[1],
-                        command_timeout=self._timeout_s,
-                        timeout=self._timeout_s,
-                    )
-                except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
-                    raise KeyStoreError(f"cannot connect to PostgreSQL: {exc}") from exc
-                try:
-                    await self._migrate(pool)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-        return self._pool
 
-    async def _migrate(self, pool: Any) -> None:
-        version_table = f"{self._schema}.{VERSION_TABLE}"
-        steps = migrations(self._table, "DOUBLE PRECISION")
-        async with pool.acquire(timeout=self._timeout_s) as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", _MIGRATION_LOCK)
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._schema}")
-            await conn.execute(VERSION_DDL.format(table=version_table))
-            current = await conn.fetchval(
-                f"SELECT version FROM {version_table} WHERE component = $1", COMPONENT
-            )
-            current = int(current or 0)
-            if current > len(steps):
-                raise KeyStoreError(
-                    f"the key database is at schema version {current}, newer than this RouteIQ ({len(steps)})"
-                )
-            for statements in steps[current:]:
-                for statement in statements:
-                    await conn.execute(statement)
-            await conn.execute(
-                f"INSERT INTO {version_table} (component, version) VALUES ($1, $2) "
-                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                COMPONENT,
-                len(steps),
-            )
+async def _migrate(conn: Any, schema: str) -> None:
+    await migrate_component(
+        conn,
+        component=COMPONENT,
+        version_table=f"{schema}.{VERSION_TABLE}",
+        version_ddl=VERSION_DDL,
+        steps=migrations(f"{schema}.{TABLE}", "DOUBLE PRECISION"),
+        newer=lambda current, latest: KeyStoreError(
+            f"the key database is at schema version {current}, newer than this RouteIQ ({latest})"
+        ),
+    )
