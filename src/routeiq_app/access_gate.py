@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from cachetools import TTLCache
 
 from routeiq_app.asgi_types import Scope
 from routeiq_core.access import (
@@ -18,9 +19,12 @@ from routeiq_core.access import (
     Authenticator,
     PolicyEngine,
     Principal,
+    QuotaLimit,
     QuotaService,
     QuotaTicket,
     RequestFacts,
+    Team,
+    TeamStore,
     bearer_token,
     client_ip,
     enforce,
@@ -30,6 +34,7 @@ from routeiq_core.access import (
 from routeiq_core.access.auth import IPNetwork
 from routeiq_core.access.spend import SpendLedger, SpendRecord
 from routeiq_core.catalog import ModelCatalog
+from routeiq_core.errors import PermissionDeniedError
 from routeiq_core.gateway import RouteDecision
 from routeiq_core.providers import Usage
 
@@ -66,6 +71,8 @@ class AccessGate:
         spend: SpendLedger,
         catalog: ModelCatalog,
         trusted_proxies: tuple[IPNetwork, ...],
+        teams: TeamStore | None = None,
+        team_cache_ttl_s: float = 10.0,
     ) -> None:
         self._auth = authenticator
         self._policy = policy
@@ -74,6 +81,8 @@ class AccessGate:
         self._spend = spend
         self._catalog = catalog
         self._trusted = trusted_proxies
+        self._teams = teams
+        self._team_cache: TTLCache[str, Team | None] = TTLCache(maxsize=10_000, ttl=team_cache_ttl_s)
 
     async def principal(self, scope: Scope) -> Principal:
         """Who is calling (401 if nobody valid).
@@ -135,12 +144,14 @@ class AccessGate:
             model, tags = decision.model or str(payload.get("model")), decision.tags
         group = self._catalog.resolve(model).name
         require_model(principal, group)
+        team_limits = await self._team_limits(principal, group)
         max_tokens = payload.get("max_tokens") or payload.get("max_completion_tokens")
         ticket = await self._quota.reserve(
             principal,
             model_group=group,
             prompt_tokens=prompt_tokens,
             max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+            team_limits=team_limits,
         )
         return Admission(
             principal=principal,
@@ -150,6 +161,29 @@ class AccessGate:
             ticket=ticket,
             headers=routed_headers,
         )
+
+    async def _team_limits(self, principal: Principal, group: str) -> tuple[QuotaLimit, ...]:
+        """The caller's team record: 403 if deleted or the model is not the team's; its limits and budget.
+
+        Team records are cached per worker for ``keys.cache_ttl_s``, like keys.
+        """
+        if self._teams is None or principal.team is None:
+            return ()
+        if principal.team in self._team_cache:
+            team = self._team_cache[principal.team]
+        else:
+            team = self._team_cache[principal.team] = await self._teams.get(principal.team)
+        if team is None:
+            return ()
+        if team.deleted_at is not None:
+            raise PermissionDeniedError(f"The team {team.team_id!r} was deleted.", code="team_deleted")
+        if team.allowed_models and group not in team.allowed_models:
+            raise PermissionDeniedError(
+                f"The team {team.team_id!r} may not use the model {group!r}.",
+                param="model",
+                code="model_not_allowed",
+            )
+        return (*team.limits, *((team.budget.as_limit(),) if team.budget else ()))
 
     async def settle(self, admission: Admission, route: RouteDecision | None, usage: Usage | None) -> None:
         """Replace the reservation by what the call used, and record its spend. Never raises."""

@@ -169,6 +169,8 @@ class Container(containers.DeclarativeContainer):
         spend=spend_ledger,
         catalog=catalog,
         trusted_proxies=providers.Callable(parse_networks, settings.provided.security.trusted_proxies),
+        teams=team_store,
+        team_cache_ttl_s=_keys.cache_ttl_s,
     )
 
     model_routing = providers.Singleton(ModelRouting, settings, catalog)

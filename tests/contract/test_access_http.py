@@ -194,3 +194,25 @@ def test_teams_admin_api(client: TestClient[Litestar]) -> None:
     assert patched.json()["alias"] == "Seven"
     assert client.delete("/admin/teams/t8", headers=ADMIN).json()["deleted_at"] is not None
     assert [t["team_id"] for t in client.get("/admin/teams", headers=ADMIN).json()["data"]] == ["t7"]
+
+
+def test_a_team_record_limits_its_keys(client: TestClient[Litestar]) -> None:
+    assert (
+        client.post(
+            "/admin/teams", json={"team_id": "tl", "rpm": 2, "models": ["demo"]}, headers=ADMIN
+        ).status_code
+        == 201
+    )
+    a, b = issue(client, team="tl"), issue(client, team="tl")
+    codes = [client.post("/v1/chat/completions", json=CHAT, headers=bearer(k)).status_code for k in (a, b, a)]
+    assert codes == [200, 200, 429]  # the team's rpm covers both keys
+    other = client.post("/v1/chat/completions", json={**CHAT, "model": "other"}, headers=bearer(b))
+    assert (other.status_code, other.json()["error"]["code"]) == (403, "model_not_allowed")
+
+
+def test_keys_of_a_deleted_team_are_refused(client: TestClient[Litestar]) -> None:
+    client.post("/admin/teams", json={"team_id": "gone"}, headers=ADMIN)
+    key = issue(client, team="gone")
+    client.delete("/admin/teams/gone", headers=ADMIN)
+    r = client.post("/v1/chat/completions", json=CHAT, headers=bearer(key))
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "team_deleted")

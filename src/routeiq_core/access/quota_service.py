@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import anyio
 import msgspec
@@ -138,14 +138,20 @@ class QuotaService:
             requests=1, input_tokens=prompt_tokens, output_tokens=output, spend_units=to_units("spend", cost)
         )
 
-    def items_for(self, principal: Principal, model_group: str, estimate: Amounts) -> tuple[QuotaItem, ...]:
+    def items_for(
+        self,
+        principal: Principal,
+        model_group: str,
+        estimate: Amounts,
+        team_limits: Sequence[QuotaLimit] = (),
+    ) -> tuple[QuotaItem, ...]:
         """Every limit that applies, one item per counter (the tightest limit when several coincide)."""
         scoped: list[tuple[Scope, str, QuotaLimit]] = []
         if principal.kind == "virtual_key" and principal.key_id:
             scoped += [("key", principal.key_id, limit) for limit in principal.all_limits()]
         if principal.team is not None:
-            team_limits = self._teams.get(principal.team, self._teams.get("*", ()))
-            scoped += [("team", principal.team, limit) for limit in team_limits]
+            configured = self._teams.get(principal.team, self._teams.get("*", ()))
+            scoped += [("team", principal.team, limit) for limit in (*configured, *team_limits)]
         scoped += [
             ("model_group", model_group, lim)
             for lim in self._groups.get(model_group, self._groups.get("*", ()))
@@ -167,9 +173,17 @@ class QuotaService:
         return tuple(items.values())
 
     async def reserve(
-        self, principal: Principal, *, model_group: str, prompt_tokens: int, max_tokens: int | None = None
+        self,
+        principal: Principal,
+        *,
+        model_group: str,
+        prompt_tokens: int,
+        max_tokens: int | None = None,
+        team_limits: Sequence[QuotaLimit] = (),
     ) -> QuotaTicket:
         """Reserve the request's estimate against every applicable limit, or refuse.
+
+        ``team_limits`` are the caller's team record's limits (and budget), added to the configured ones.
 
         Raises:
             QuotaExceededError: 429 ``rate_limit_exceeded`` naming the limit, with ``Retry-After``.
@@ -177,7 +191,7 @@ class QuotaService:
             QuotaUnavailableError: 503 when the store is down and the policy is ``fail_closed``.
         """
         estimate = self.estimate(model_group, prompt_tokens, max_tokens)
-        items = self.items_for(principal, model_group, estimate)
+        items = self.items_for(principal, model_group, estimate, team_limits)
         if not items:
             return QuotaTicket(reservation=None, estimate=estimate)
         if not self._monitor.should_try():
