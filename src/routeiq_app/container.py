@@ -32,6 +32,7 @@ from routeiq_app.logging_setup import configure_logging
 from routeiq_app.model_routing import ModelRouting
 from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, builtin_plugin_factory, run_plugins
 from routeiq_app.providers_setup import open_clients, select_clients
+from routeiq_app.routing_setup import with_affinity
 from routeiq_app.settings import load_settings
 from routeiq_app.state_setup import breaker_hooks, breaker_sync, health_checks, run_breaker_sync
 from routeiq_core import __version__
@@ -93,13 +94,14 @@ class Container(containers.DeclarativeContainer):
         max_delay_s=_resilience.retry_max_delay_s,
     )
     stats = providers.Singleton(DeploymentStats)
-    strategy = providers.Singleton(
+    base_strategy = providers.Singleton(
         build_strategy,
         settings.provided.routing.strategy,
         rng=rng,
         stats=stats,
         inner_tags=settings.provided.routing.tag_filtering,
     )
+    strategy = providers.Singleton(with_affinity, base_strategy, settings)
 
     mock_provider = providers.Singleton(MockProvider)
     openai_provider = providers.Singleton(OpenAICompatibleProvider)

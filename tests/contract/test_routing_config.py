@@ -76,3 +76,19 @@ def test_unknown_strategy_is_a_config_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         build_catalog(load_settings(str(cfg), {"ROUTEIQ_ROUTING__STRATEGY": "fastest-please"}))
     assert "unknown strategy 'fastest-please'" in info.value.problems[0]
+
+
+def test_conversation_affinity_keeps_a_conversation_on_one_deployment(tmp_path: Path) -> None:
+    with client_for(tmp_path, {"ROUTEIQ_ROUTING__AFFINITY": "true"}) as client:
+        for conversation in ("c1", "c2", "c3"):
+            served = served_by(client, n=10, **{"x-routeiq-conversation-id": conversation})
+            assert len(served) == 1, served  # every request of the conversation on one deployment
+        spread = Counter(
+            client.post(
+                "/v1/chat/completions", json=CHAT, headers={"x-routeiq-conversation-id": f"x{i}"}
+            ).headers["x-routeiq-deployment"]
+            for i in range(40)
+        )
+        assert set(spread) == {"a", "b"}  # different conversations still spread by the strategy
+        r = client.post("/v1/chat/completions", json=CHAT, headers={"x-routeiq-conversation-id": "c1"})
+        assert r.headers["x-routeiq-strategy"] == "simple-shuffle+affinity"

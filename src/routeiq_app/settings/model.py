@@ -323,6 +323,16 @@ class RoutingSettings(_Section, frozen=True):
     seed: Annotated[
         int | None, Meta(description="Seed of the routing random generator (tests, replays).")
     ] = None
+    affinity: Annotated[
+        bool,
+        Meta(
+            description="Keep a conversation (`x-routeiq-conversation-id` header or `previous_response_id`) "
+            "on the deployment that served it, while that deployment is available."
+        ),
+    ] = False
+    affinity_ttl_s: Annotated[
+        PositiveFloat, Meta(description="How long a conversation stays pinned after its last request.")
+    ] = 3600.0
     routers: Annotated[
         list[ModelRouterSettings], Meta(description="Routed model names served by trained routers.")
     ] = msgspec.field(default_factory=list)

@@ -242,6 +242,9 @@ class Gateway:
                 raise
             self.stats.observe(d.id, self._clock() - started, ok=True)
             breaker.record_success()
+            on_routed = getattr(self._strategy, "on_routed", None)
+            if on_routed is not None:  # e.g. conversation affinity learns who actually served
+                on_routed(group, context, d.id)
             route = RouteDecision(
                 model_group=group.name,
                 deployment_id=d.id,

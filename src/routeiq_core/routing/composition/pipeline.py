@@ -62,6 +62,13 @@ class Pipeline:
         """The candidates after every stage, best first."""
         return self.explain(group, candidates, context)[0]
 
+    def on_routed(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
+        """The gateway served the request with ``deployment_id``: stages that pin (affinity) learn it."""
+        for stage in self._stages:
+            pin = getattr(stage, "pin", None)
+            if pin is not None:
+                pin(group, context, deployment_id)
+
     def explain(
         self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
     ) -> tuple[list[Deployment], list[str]]:
