@@ -9,6 +9,7 @@ from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from routeiq_app.routes.admin_body import PatchField, body_of, convert, limits_of, patch_changes
 from routeiq_core.access import (
     Budget,
     KeyPatch,
@@ -17,11 +18,16 @@ from routeiq_core.access import (
     Principal,
     Role,
     VirtualKey,
-    parse_limits,
 )
-from routeiq_core.errors import InvalidRequestError
 
 _FIELDS = frozenset({"role", "alias", "user", "team", "models", "budget", "expires_at", "metadata"})
+_PATCHABLE: tuple[PatchField, ...] = (
+    ("models", "allowed_models", tuple[str, ...]),
+    ("alias", "alias", str | None),
+    ("expires_at", "expires_at", float | None),
+    ("budget", "budget", Budget | None),
+    ("metadata", "metadata", dict[str, Any]),
+)
 
 
 class KeyView(msgspec.Struct, kw_only=True):
@@ -70,36 +76,6 @@ def view(record: VirtualKey, secret: str | None = None) -> KeyView:
     )
 
 
-def limits_of(table: dict[str, Any]) -> tuple[Any, ...]:
-    """Limits from an API body's limit fields (``rpm``, ``<metric>_per_<window>``...); 400 when invalid."""
-    try:
-        return parse_limits(table)
-    except ValueError as exc:
-        raise InvalidRequestError(f"Invalid limits: {exc}", param="limits") from None
-
-
-def convert(value: Any, tp: Any, field: str) -> Any:
-    """Convert one body field, or 400 naming it."""
-    try:
-        return msgspec.convert(value, tp)
-    except msgspec.ValidationError as exc:
-        raise InvalidRequestError(f"Invalid {field}: {exc}", param=field) from None
-
-
-async def body_of(request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
-    """The JSON object body of an admin request, or 400."""
-    raw = await request.body()
-    try:
-        body = msgspec.json.decode(raw or b"{}")
-    except msgspec.DecodeError as exc:
-        raise InvalidRequestError(
-            f"The request body is not valid JSON: {exc}.", code="invalid_json"
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
-    return body
-
-
 @post(
     "/admin/keys", summary="Issue a virtual key (the secret is shown once)", tags=["admin"], status_code=201
 )
@@ -119,7 +95,7 @@ async def issue_key(
         user=convert(body.get("user"), str | None, "user"),
         team=convert(body.get("team"), str | None, "team"),
         allowed_models=convert(body.get("models", ()), tuple[str, ...], "models"),
-        limits=limits_of({k: v for k, v in body.items() if k not in _FIELDS}),
+        limits=limits_of(body, _FIELDS),
         budget=convert(body.get("budget"), Budget | None, "budget"),
         expires_at=convert(body.get("expires_at"), float | None, "expires_at"),
         metadata=convert(body.get("metadata", {}), dict[str, Any], "metadata"),
@@ -158,19 +134,7 @@ async def update_key(
     key_service: NamedDependency[KeyService],
 ) -> KeyView:
     """Only the fields given change; limit keys replace the key's limits."""
-    body = await body_of(request)
-    changes: dict[str, Any] = {}
-    if any(k not in _FIELDS for k in body):
-        changes["limits"] = limits_of({k: v for k, v in body.items() if k not in _FIELDS})
-    for field, name, tp in (
-        ("models", "allowed_models", tuple[str, ...]),
-        ("alias", "alias", str | None),
-        ("expires_at", "expires_at", float | None),
-        ("budget", "budget", Budget | None),
-        ("metadata", "metadata", dict[str, Any]),
-    ):
-        if field in body:
-            changes[name] = convert(body[field], tp, field)
+    changes = patch_changes(await body_of(request), _PATCHABLE, _FIELDS)
     return view(await key_service.update(principal, key_id, KeyPatch(**changes)))
 
 

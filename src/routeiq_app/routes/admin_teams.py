@@ -9,10 +9,16 @@ from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from routeiq_app.routes.admin_keys import body_of, convert, limits_of
+from routeiq_app.routes.admin_body import PatchField, body_of, convert, limits_of, patch_changes
 from routeiq_core.access import Budget, NewTeam, Principal, Team, TeamPatch, TeamService
 
 _FIELDS = frozenset({"team_id", "alias", "models", "budget", "metadata"})
+_PATCHABLE: tuple[PatchField, ...] = (
+    ("models", "allowed_models", tuple[str, ...]),
+    ("alias", "alias", str | None),
+    ("budget", "budget", Budget | None),
+    ("metadata", "metadata", dict[str, Any]),
+)
 
 
 class TeamView(msgspec.Struct, kw_only=True):
@@ -61,7 +67,7 @@ async def create_team(
         team_id=convert(body.get("team_id"), str, "team_id"),
         alias=convert(body.get("alias"), str | None, "alias"),
         allowed_models=convert(body.get("models", ()), tuple[str, ...], "models"),
-        limits=limits_of({k: v for k, v in body.items() if k not in _FIELDS}),
+        limits=limits_of(body, _FIELDS),
         budget=convert(body.get("budget"), Budget | None, "budget"),
         metadata=convert(body.get("metadata", {}), dict[str, Any], "metadata"),
     )
@@ -96,18 +102,7 @@ async def update_team(
     team_service: NamedDependency[TeamService],
 ) -> TeamView:
     """Only the fields given change; limit keys replace the team's limits."""
-    body = await body_of(request)
-    changes: dict[str, Any] = {}
-    if any(k not in _FIELDS for k in body):
-        changes["limits"] = limits_of({k: v for k, v in body.items() if k not in _FIELDS})
-    for field, name, tp in (
-        ("models", "allowed_models", tuple[str, ...]),
-        ("alias", "alias", str | None),
-        ("budget", "budget", Budget | None),
-        ("metadata", "metadata", dict[str, Any]),
-    ):
-        if field in body:
-            changes[name] = convert(body[field], tp, field)
+    changes = patch_changes(await body_of(request), _PATCHABLE, _FIELDS)
     return team_view(await team_service.update(principal, team_id, TeamPatch(**changes)))
 
 

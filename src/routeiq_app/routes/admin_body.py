@@ -1,0 +1,58 @@
+"""Reading admin API bodies: JSON objects, typed fields and limit shorthands, each 400 on error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from litestar import Request
+
+from routeiq_core.access import QuotaLimit, parse_limits
+from routeiq_core.errors import InvalidRequestError
+
+# (body field, record field, type) of the fields a PATCH may change besides limits
+PatchField = tuple[str, str, Any]
+
+
+async def body_of(request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
+    """The JSON object body of an admin request, or 400."""
+    raw = await request.body()
+    try:
+        body = msgspec.json.decode(raw or b"{}")
+    except msgspec.DecodeError as exc:
+        raise InvalidRequestError(
+            f"The request body is not valid JSON: {exc}.", code="invalid_json"
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def convert(value: Any, tp: Any, field: str) -> Any:
+    """Convert one body field, or 400 naming it."""
+    try:
+        return msgspec.convert(value, tp)
+    except msgspec.ValidationError as exc:
+        raise InvalidRequestError(f"Invalid {field}: {exc}", param=field) from None
+
+
+def limits_of(body: dict[str, Any], other_fields: frozenset[str]) -> tuple[QuotaLimit, ...]:
+    """The limit shorthands of a body (``rpm``, ``<metric>_per_<window>``): fields not in ``other_fields``."""
+    try:
+        return parse_limits({k: v for k, v in body.items() if k not in other_fields})
+    except ValueError as exc:
+        raise InvalidRequestError(f"Invalid limits: {exc}", param="limits") from None
+
+
+def patch_changes(
+    body: dict[str, Any], fields: Iterable[PatchField], other_fields: frozenset[str]
+) -> dict[str, Any]:
+    """The record changes a PATCH body asks for: limit shorthands replace the limits, fields convert."""
+    changes: dict[str, Any] = {}
+    if any(k not in other_fields for k in body):
+        changes["limits"] = limits_of(body, other_fields)
+    for field, name, tp in fields:
+        if field in body:
+            changes[name] = convert(body[field], tp, field)
+    return changes
