@@ -175,7 +175,7 @@ class Container(containers.DeclarativeContainer):
         team_cache_ttl_s=_keys.cache_ttl_s,
     )
 
-    model_routing = providers.Singleton(ModelRouting, settings, catalog)
+    model_routing = providers.Singleton(ModelRouting, settings, catalog, provider_clients)
 
     plugin_manager = providers.Singleton(
         PluginManager,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,10 @@ import msgspec
 from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
 from routeiq_app.settings import Settings
 from routeiq_app.settings.model import ModelRouterSettings
-from routeiq_core.catalog import ModelCatalog
+from routeiq_core.catalog import Deployment, ModelCatalog
 from routeiq_core.errors import ConfigurationError, InvalidRequestError
 from routeiq_core.guardrails.chat_text import request_texts
+from routeiq_core.providers import ProviderClient
 from routeiq_core.routing.learned import (
     ArtifactError,
     RouterRegistry,
@@ -22,6 +23,8 @@ from routeiq_core.routing.learned import (
     load_router,
     read_metadata,
 )
+from routeiq_core.routing.learned.artifact import default_embedder_loaders
+from routeiq_core.routing.learned.provider_embedder import ProviderEmbedder, provider_embedder_loader
 
 COST_WEIGHT_HEADER = b"x-routeiq-cost-weight"
 BODY_EXTENSION = "routeiq"
@@ -34,10 +37,23 @@ class Routed(msgspec.Struct, frozen=True, kw_only=True):
     headers: tuple[tuple[bytes, bytes], ...]
 
 
-def load_artifact(path: str) -> RoutingModel:
-    """Verify and load a router artifact (faiss indexes through the adapter)."""
+ProviderFor = Callable[[str], tuple[ProviderClient, Deployment]]
+
+
+def load_artifact(path: str, provider_for: ProviderFor | None = None) -> RoutingModel:
+    """Verify and load a router artifact.
+
+    Faiss indexes load through the adapter; an embeddings-API embedder gets the gateway's own
+    provider client for its deployment.
+    """
+    loaders = dict(default_embedder_loaders())
+    if provider_for is not None:
+        loaders[ProviderEmbedder.kind] = provider_embedder_loader(provider_for)
     return load_router(
-        path, index_factory=faiss_index_factory, index_loaders={"faiss": FaissVectorIndex.load}
+        path,
+        index_factory=faiss_index_factory,
+        index_loaders={"faiss": FaissVectorIndex.load},
+        embedder_loaders=loaders,
     )
 
 
@@ -71,12 +87,21 @@ class ModelRouting:
         catalog: To check chosen groups exist.
     """
 
-    def __init__(self, settings: Settings, catalog: ModelCatalog) -> None:
+    def __init__(
+        self, settings: Settings, catalog: ModelCatalog, clients: Mapping[str, ProviderClient] | None = None
+    ) -> None:
         self._entries: Mapping[str, ModelRouterSettings] = {r.name: r for r in settings.routing.routers}
         self._catalog = catalog
+        self._clients = clients or {}
         self.registry: RouterRegistry[RoutingModel] = RouterRegistry(
-            {name: load_artifact(entry.artifact) for name, entry in self._entries.items()}
+            {name: load_artifact(entry.artifact, self._provider_for) for name, entry in self._entries.items()}
         )
+
+    def _provider_for(self, deployment_id: str) -> tuple[ProviderClient, Deployment]:
+        deployment = self._catalog.deployment(deployment_id)
+        if deployment is None or deployment.adapter not in self._clients:
+            raise ArtifactError(f"the router's embeddings deployment {deployment_id!r} is not configured")
+        return self._clients[deployment.adapter], deployment
 
     def is_routed(self, model: object) -> bool:
         """Whether ``model`` is a routed name."""
@@ -90,7 +115,7 @@ class ModelRouting:
                 f"No routed model {name!r}; configured: {', '.join(self._entries) or 'none'}."
             )
         try:
-            model = load_artifact(entry.artifact)
+            model = load_artifact(entry.artifact, self._provider_for)
         except ArtifactError as exc:
             raise ConfigurationError([f"routing.routers.{name}: {exc}"]) from exc
         return self.registry.swap(name, model)

@@ -11,9 +11,11 @@ from dependency_injector import providers
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from routeiq_adapters.providers.mock import MockBehaviour, MockProvider
 from routeiq_app import Container, create_app
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.settings import load_settings
+from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing.learned import (
     HashingEmbedderConfig,
@@ -21,6 +23,7 @@ from routeiq_core.routing.learned import (
     save_router,
     train_routing_model,
 )
+from routeiq_core.routing.learned.provider_embedder import ProviderEmbedder
 
 
 def write_table(path: Path) -> None:
@@ -137,3 +140,31 @@ def test_config_checks_the_model_map(artifact: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         build_catalog(load_settings(str(cfg), {}))
     assert "'big-model' maps to 'big-model', which is not a model group" in info.value.problems[0]
+
+
+def test_a_router_on_an_embeddings_deployment(tmp_path: Path) -> None:
+    """The router embeds prompts through the gateway's own embeddings deployment (provider port)."""
+    write_table(tmp_path / "table.jsonl")
+    embed = Deployment(
+        id="embed-0",
+        model_group="embed",
+        adapter="mock",
+        upstream_model="embedder",
+        params={"mock": MockBehaviour(embedding_dim=32)},
+    )
+    embedder = ProviderEmbedder(MockProvider(), embed, dim=32)
+    model = train_routing_model(
+        "knn", load_routing_table(tmp_path / "table.jsonl"), embedder=embedder, seed=0
+    )
+    artifact = save_router(model, tmp_path / "artifact")
+    cfg = tmp_path / "c.yaml"
+    embed_group = (
+        "  - model_name: embed\n    litellm_params: {model: mock/embedder, mock: {embedding_dim: 32}}\n"
+    )
+    cfg.write_text(config(artifact).replace("model_list:\n", "model_list:\n" + embed_group, 1))
+    container = Container()
+    container.settings.override(providers.Object(load_settings(str(cfg), {})))
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        status, headers = ask(client, "solve the integral of x^7 dx step by step")
+    assert status == 200
+    assert headers["x-routeiq-router-choice"] in {"cheap", "strong"}
