@@ -98,6 +98,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.metrics),
             "stats": _provide(container.stats),
+            "selected_strategy": _provide(container.selected_strategy),
             "limiter": _provide(container.limiter),
         },
         exception_handlers=exception_handlers(),

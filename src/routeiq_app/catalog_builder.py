@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from routeiq_app.model_routing import router_problems
+from routeiq_app.routing_setup import select_strategy
 from routeiq_app.settings import Settings
 from routeiq_app.settings.model import DeploymentSettings
 from routeiq_core.catalog import AdapterKind, Deployment, ModelCatalog, ModelGroup
@@ -153,9 +154,10 @@ def _fallback_map(
 
 
 def _strategy_problems(settings: Settings) -> list[str]:
-    """Build the configured strategy once to prove it loads (custom ones included)."""
+    """Build the configured strategies once (experiment arms and bandit too) to prove they load."""
+    rng, stats = random.Random(0), DeploymentStats()
     try:
-        build_strategy(settings.routing.strategy, rng=random.Random(0), stats=DeploymentStats())
+        select_strategy(build_strategy(settings.routing.strategy, rng=rng, stats=stats), settings, rng, stats)
     except ConfigurationError as exc:
         return list(exc.problems)
     return []

@@ -32,7 +32,7 @@ from routeiq_app.logging_setup import configure_logging
 from routeiq_app.model_routing import ModelRouting
 from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, builtin_plugin_factory, run_plugins
 from routeiq_app.providers_setup import open_clients, select_clients
-from routeiq_app.routing_setup import with_affinity
+from routeiq_app.routing_setup import select_strategy, with_affinity
 from routeiq_app.settings import load_settings
 from routeiq_app.state_setup import breaker_hooks, breaker_sync, health_checks, run_breaker_sync
 from routeiq_core import __version__
@@ -101,7 +101,8 @@ class Container(containers.DeclarativeContainer):
         stats=stats,
         inner_tags=settings.provided.routing.tag_filtering,
     )
-    strategy = providers.Singleton(with_affinity, base_strategy, settings)
+    selected_strategy = providers.Singleton(select_strategy, base_strategy, settings, rng, stats)
+    strategy = providers.Singleton(with_affinity, selected_strategy, settings)
 
     mock_provider = providers.Singleton(MockProvider)
     openai_provider = providers.Singleton(OpenAICompatibleProvider)

@@ -92,3 +92,48 @@ def test_conversation_affinity_keeps_a_conversation_on_one_deployment(tmp_path: 
         assert set(spread) == {"a", "b"}  # different conversations still spread by the strategy
         r = client.post("/v1/chat/completions", json=CHAT, headers={"x-routeiq-conversation-id": "c1"})
         assert r.headers["x-routeiq-strategy"] == "simple-shuffle+affinity"
+
+
+def test_ab_experiment_is_sticky_per_user_and_counts_outcomes(tmp_path: Path) -> None:
+    env = {
+        "ROUTEIQ_ROUTING__EXPERIMENT__NAME": "rr-vs-cost",
+        "ROUTEIQ_ROUTING__EXPERIMENT__KEY": "user",
+        "ROUTEIQ_ROUTING__EXPERIMENT__ARMS": '[{"name": "rr", "strategy": "round-robin"},'
+        ' {"name": "cheap", "strategy": "cost-based"}]',
+    }
+    with client_for(tmp_path, env) as client:
+        for user in (f"user-{i}" for i in range(30)):
+            client.post("/v1/chat/completions", json={**CHAT, "user": user})
+        before = client.get("/admin/routing").json()
+        assert before["strategy"] == "rr-vs-cost"
+        arms = before["experiment"]
+        assert arms["rr"]["assignments"] > 0
+        assert arms["cheap"]["assignments"] > 0
+        assert arms["rr"]["successes"] + arms["cheap"]["successes"] == 30
+        for _ in range(10):
+            client.post("/v1/chat/completions", json={**CHAT, "user": "sticky"})
+        after = client.get("/admin/routing").json()["experiment"]
+        grew = [name for name in ("rr", "cheap") if after[name]["assignments"] != arms[name]["assignments"]]
+        assert len(grew) == 1  # all ten requests of one user went to one arm
+
+
+def test_bandit_learns_from_outcomes(tmp_path: Path) -> None:
+    env = {"ROUTEIQ_ROUTING__BANDIT__STRATEGIES": "round-robin,cost-based"}
+    with client_for(tmp_path, env) as client:
+        for _ in range(20):
+            assert client.post("/v1/chat/completions", json=CHAT).status_code == 200
+        bandit = client.get("/admin/routing").json()["bandit"]
+    assert sum(arm["pulls"] for arm in bandit.values()) == 20
+    # every success added reward 1 to its strategy's Beta(1, 1) prior: alpha - 1 sums to 20
+    assert sum(arm["alpha"] - 1 for arm in bandit.values()) == pytest.approx(20)
+
+
+def test_experiment_and_bandit_together_is_a_config_problem(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    env = {
+        "ROUTEIQ_ROUTING__EXPERIMENT__ARMS": '[{"name": "a", "strategy": "round-robin"}]',
+        "ROUTEIQ_ROUTING__BANDIT__STRATEGIES": "round-robin",
+    }
+    with pytest.raises(ConfigurationError, match="not both"):
+        build_catalog(load_settings(str(cfg), env))

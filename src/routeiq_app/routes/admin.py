@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
@@ -15,6 +17,7 @@ from routeiq_core.catalog import ModelCatalog
 from routeiq_core.errors import ConfigurationError, ConflictError, InvalidRequestError
 from routeiq_core.resilience import BreakerRegistry, ConcurrencyLimiter
 from routeiq_core.routing import DeploymentSnapshot, DeploymentStats
+from routeiq_core.routing.composition import Experiment, StrategyBandit
 
 
 class DeploymentState(msgspec.Struct, kw_only=True):
@@ -138,3 +141,30 @@ def reload_router(
     except ConfigurationError as exc:
         raise InvalidRequestError("; ".join(exc.problems), code="invalid_artifact") from None
     return RouterReloaded(name=name, registry_version=version)
+
+
+class RoutingState(msgspec.Struct, kw_only=True):
+    """The deployment strategy of this worker and what its experiment or bandit has learned."""
+
+    strategy: str
+    experiment: dict[str, Any] | None = None
+    bandit: dict[str, Any] | None = None
+
+
+@get(
+    "/admin/routing",
+    summary="Deployment strategy, experiment and bandit counters (this worker)",
+    tags=["admin"],
+    sync_to_thread=False,
+)
+def routing_state(
+    selected_strategy: NamedDependency[Any], principal: NamedDependency[Principal]
+) -> RoutingState:
+    """Per-arm assignments and outcomes of an experiment, posteriors of a bandit."""
+    require(principal, "deployments.read")
+    learned = msgspec.to_builtins(selected_strategy.stats()) if hasattr(selected_strategy, "stats") else None
+    return RoutingState(
+        strategy=selected_strategy.name,
+        experiment=learned if isinstance(selected_strategy, Experiment) else None,
+        bandit=learned if isinstance(selected_strategy, StrategyBandit) else None,
+    )

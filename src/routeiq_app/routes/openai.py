@@ -135,6 +135,7 @@ def _operation_handler(
                 client_wants_usage=bool(options and options.include_usage),
                 estimated_prompt_tokens=prompt_tokens,
                 request_id=scope.get("state", {}).get("request_id"),
+                key_id=admission.principal.key_id,
                 before_call=functools.partial(plugins.before_call, ctx) if ctx is not None else None,
                 **hints,
             )

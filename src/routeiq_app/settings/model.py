@@ -291,6 +291,46 @@ class ModelRouterSettings(_Section, frozen=True):
     ] = msgspec.field(default_factory=dict)
 
 
+class ArmSettings(_Section, frozen=True):
+    """One arm of an A/B experiment."""
+
+    name: Annotated[str, Meta(description="The arm's name (in stats and logs).")]
+    strategy: Annotated[str, Meta(description="The deployment strategy of this arm.")]
+    weight: Annotated[PositiveFloat, Meta(description="Share of the keys assigned to this arm.")] = 1.0
+
+
+class ExperimentSettings(_Section, frozen=True):
+    """An A/B experiment over deployment strategies (disabled while it has no arms)."""
+
+    name: Annotated[str, Meta(description="The experiment's name (part of the assignment hash).")] = (
+        "experiment"
+    )
+    key: Annotated[
+        Literal["key", "user", "conversation"],
+        Meta(
+            description="What keeps a caller on one arm: the API key, the body's `user`, or the conversation."
+        ),
+    ] = "key"
+    arms: Annotated[list[ArmSettings], Meta(description="The arms; at least two to experiment.")] = (
+        msgspec.field(default_factory=list)
+    )
+
+
+class BanditSettings(_Section, frozen=True):
+    """A bandit choosing among deployment strategies by their outcomes (disabled while empty)."""
+
+    strategies: Annotated[list[str], Meta(description="The strategies to choose from.")] = msgspec.field(
+        default_factory=list
+    )
+    policy: Annotated[
+        Literal["thompson", "epsilon-greedy"], Meta(description="Thompson sampling or epsilon-greedy.")
+    ] = "thompson"
+    epsilon: Annotated[NonNegativeFloat, Meta(description="Exploration rate of epsilon-greedy.")] = 0.1
+    latency_target_s: Annotated[
+        PositiveFloat | None, Meta(description="Successes slower than this earn less reward.")
+    ] = None
+
+
 class RoutingSettings(_Section, frozen=True):
     """How requests are routed among model groups and deployments."""
 
@@ -323,6 +363,12 @@ class RoutingSettings(_Section, frozen=True):
     seed: Annotated[
         int | None, Meta(description="Seed of the routing random generator (tests, replays).")
     ] = None
+    experiment: Annotated[
+        ExperimentSettings, Meta(description="A/B experiment over strategies (replaces `strategy`).")
+    ] = msgspec.field(default_factory=ExperimentSettings)
+    bandit: Annotated[BanditSettings, Meta(description="Bandit over strategies (replaces `strategy`).")] = (
+        msgspec.field(default_factory=BanditSettings)
+    )
     affinity: Annotated[
         bool,
         Meta(

@@ -161,6 +161,7 @@ class Gateway:
             tags=request.tags,
             conversation_id=request.conversation_id,
             user=request.user,
+            key_id=request.key_id,
         )
         queue = self._initial_groups(request)
         tried: list[str] = []
@@ -228,6 +229,7 @@ class Gateway:
                     breaker.release_probe()
                     raise
                 self.stats.observe(d.id, self._clock() - started, ok=False)
+                self._report(context, False, None)
                 breaker.record_failure()
                 self._count(
                     "routeiq_upstream_failures", request, deployment=d.id, status=str(exc.status_code)
@@ -241,6 +243,7 @@ class Gateway:
                 breaker.release_probe()
                 raise
             self.stats.observe(d.id, self._clock() - started, ok=True)
+            self._report(context, True, self._clock() - started)
             breaker.record_success()
             on_routed = getattr(self._strategy, "on_routed", None)
             if on_routed is not None:  # e.g. conversation affinity learns who actually served
@@ -253,6 +256,12 @@ class Gateway:
             )
             return result, route
         return None
+
+    def _report(self, context: RouteContext, ok: bool, latency_s: float | None) -> None:
+        """Strategies that learn from outcomes (experiments, bandits) hear about every attempt."""
+        report = getattr(self._strategy, "on_outcome", None)
+        if report is not None:
+            report(context, ok, latency_s)
 
     async def _backoff(self, progress: _Progress, request: GatewayRequest, breaker: CircuitBreaker) -> bool:
         last = progress.last_error

@@ -27,6 +27,7 @@ class GatewayRequest(msgspec.Struct, kw_only=True):
     tags: tuple[str, ...] = ()
     conversation_id: str | None = None
     user: str | None = None
+    key_id: str | None = None
     before_call: Callable[[Deployment], Awaitable[None]] | None = None
 
 

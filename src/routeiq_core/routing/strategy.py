@@ -18,6 +18,7 @@ class RouteContext(msgspec.Struct, frozen=True, kw_only=True):
     tags: tuple[str, ...] = ()
     conversation_id: str | None = None
     user: str | None = None
+    key_id: str | None = None
 
 
 class DeploymentStrategy(Protocol):

@@ -132,6 +132,12 @@ class StrategyBandit:
         """The strategy a recent request was routed with, if still remembered."""
         return self._by_request.get(request_id)
 
+    def on_outcome(self, context: RouteContext, ok: bool, latency_s: float | None = None) -> None:
+        """The gateway's report of an attempt: folded into the posterior of the strategy that routed it."""
+        name = self.strategy_for_request(context.request_id) if context.request_id else None
+        if name is not None:
+            self.record_outcome(name, ok, latency_s)
+
     def record_outcome(self, strategy_name: str, ok: bool, latency_s: float | None = None) -> None:
         """Fold in the outcome of a request routed by ``strategy_name``.
 

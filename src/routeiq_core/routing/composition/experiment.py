@@ -119,6 +119,12 @@ class Experiment:
         """The arm a recent request was routed with, if still remembered."""
         return self._by_request.get(request_id)
 
+    def on_outcome(self, context: RouteContext, ok: bool, latency_s: float | None = None) -> None:
+        """The gateway's report of an attempt: counted for the arm that routed the request."""
+        arm = self.arm_for_request(context.request_id) if context.request_id else None
+        if arm is not None:
+            self.record_outcome(arm, ok)
+
     def record_outcome(self, arm: str, ok: bool) -> None:
         """Count the outcome of a request routed by ``arm``.
 

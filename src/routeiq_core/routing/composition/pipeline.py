@@ -62,6 +62,13 @@ class Pipeline:
         """The candidates after every stage, best first."""
         return self.explain(group, candidates, context)[0]
 
+    def on_outcome(self, context: RouteContext, ok: bool, latency_s: float | None = None) -> None:
+        """Forward an attempt's outcome to stages that learn from outcomes (experiments, bandits)."""
+        for stage in self._stages:
+            report = getattr(stage, "on_outcome", None)
+            if report is not None:
+                report(context, ok, latency_s)
+
     def on_routed(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
         """The gateway served the request with ``deployment_id``: stages that pin (affinity) learn it."""
         for stage in self._stages:
@@ -144,6 +151,12 @@ class StrategyStage:
 
     def __init__(self, strategy: DeploymentStrategy) -> None:
         self._strategy = strategy
+
+    def on_outcome(self, context: RouteContext, ok: bool, latency_s: float | None = None) -> None:
+        """Forward an attempt's outcome to the strategy if it learns from outcomes."""
+        report = getattr(self._strategy, "on_outcome", None)
+        if report is not None:
+            report(context, ok, latency_s)
 
     def apply(
         self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
