@@ -11,7 +11,7 @@ import msgspec
 
 from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
 from routeiq_app.settings import Settings
-from routeiq_app.settings.model import ModelRouterSettings
+from routeiq_app.settings.routing import ModelRouterSettings
 from routeiq_core.catalog import Deployment, ModelCatalog
 from routeiq_core.errors import ConfigurationError, InvalidRequestError
 from routeiq_core.guardrails.chat_text import request_texts

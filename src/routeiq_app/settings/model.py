@@ -13,18 +13,19 @@ import msgspec
 from msgspec import Meta
 
 from routeiq_adapters.providers.mock import MockBehaviour
+from routeiq_app.settings.base import (
+    LogLevel,
+    NonNegativeFloat,
+    NonNegativeInt,
+    Port,
+    PositiveFloat,
+    PositiveInt,
+    _Section,
+)
+from routeiq_app.settings.routing import (
+    RoutingSettings,
+)
 from routeiq_core.access import PolicyConfig
-
-PositiveInt = Annotated[int, Meta(ge=1)]
-PositiveFloat = Annotated[float, Meta(gt=0)]
-NonNegativeInt = Annotated[int, Meta(ge=0)]
-NonNegativeFloat = Annotated[float, Meta(ge=0)]
-Port = Annotated[int, Meta(ge=1, le=65535)]
-LogLevel = Literal["debug", "info", "warning", "error"]
-
-
-class _Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    """Base of every settings section: unknown keys are errors, values are immutable."""
 
 
 class ServerSettings(_Section, frozen=True):
@@ -271,117 +272,6 @@ class DeploymentSettings(_Section, frozen=True):
     model_info: Annotated[ModelInfo, Meta(description="Facts about the deployment.")] = msgspec.field(
         default_factory=ModelInfo
     )
-
-
-class ModelRouterSettings(_Section, frozen=True):
-    """A routed model name: a trained router picks one of its candidate model groups per request."""
-
-    name: Annotated[str, Meta(description="The model name clients ask for, e.g. `auto`.")]
-    artifact: Annotated[str, Meta(description="Directory of a router saved by `routeiq train`.")]
-    cost_weight: Annotated[
-        NonNegativeFloat,
-        Meta(
-            description="Default lambda in argmax(quality - lambda * cost); a request may override it with "
-            "the `x-routeiq-cost-weight` header or `routeiq: {cost_weight: x}` in its body."
-        ),
-    ] = 0.0
-    model_map: Annotated[
-        dict[str, str],
-        Meta(description="Router model name -> model group (default: the same name)."),
-    ] = msgspec.field(default_factory=dict)
-
-
-class ArmSettings(_Section, frozen=True):
-    """One arm of an A/B experiment."""
-
-    name: Annotated[str, Meta(description="The arm's name (in stats and logs).")]
-    strategy: Annotated[str, Meta(description="The deployment strategy of this arm.")]
-    weight: Annotated[PositiveFloat, Meta(description="Share of the keys assigned to this arm.")] = 1.0
-
-
-class ExperimentSettings(_Section, frozen=True):
-    """An A/B experiment over deployment strategies (disabled while it has no arms)."""
-
-    name: Annotated[str, Meta(description="The experiment's name (part of the assignment hash).")] = (
-        "experiment"
-    )
-    key: Annotated[
-        Literal["key", "user", "conversation"],
-        Meta(
-            description="What keeps a caller on one arm: the API key, the body's `user`, or the conversation."
-        ),
-    ] = "key"
-    arms: Annotated[list[ArmSettings], Meta(description="The arms; at least two to experiment.")] = (
-        msgspec.field(default_factory=list)
-    )
-
-
-class BanditSettings(_Section, frozen=True):
-    """A bandit choosing among deployment strategies by their outcomes (disabled while empty)."""
-
-    strategies: Annotated[list[str], Meta(description="The strategies to choose from.")] = msgspec.field(
-        default_factory=list
-    )
-    policy: Annotated[
-        Literal["thompson", "epsilon-greedy"], Meta(description="Thompson sampling or epsilon-greedy.")
-    ] = "thompson"
-    epsilon: Annotated[NonNegativeFloat, Meta(description="Exploration rate of epsilon-greedy.")] = 0.1
-    latency_target_s: Annotated[
-        PositiveFloat | None, Meta(description="Successes slower than this earn less reward.")
-    ] = None
-
-
-class RoutingSettings(_Section, frozen=True):
-    """How requests are routed among model groups and deployments."""
-
-    strategy: Annotated[
-        str,
-        Meta(
-            description="Deployment strategy inside a model group: simple-shuffle, round-robin, least-busy, "
-            "latency-based, cost-based, usage-based, a dotted path `package.module:Class` or a "
-            "`routeiq.strategies` entry point."
-        ),
-    ] = "simple-shuffle"
-    tag_filtering: Annotated[
-        bool,
-        Meta(
-            description="Only deployments carrying every tag of the request's `x-routeiq-tags` header "
-            "serve it (the strategy orders those)."
-        ),
-    ] = False
-    model_group_alias: Annotated[
-        dict[str, str], Meta(description="Extra public names: `{alias: model_group}`.")
-    ] = msgspec.field(default_factory=dict)
-    fallbacks: Annotated[
-        list[dict[str, list[str]]],
-        Meta(description="Ordered fallback groups when a group fails: `[{group: [fallback, ...]}]`."),
-    ] = msgspec.field(default_factory=list)
-    context_window_fallbacks: Annotated[
-        list[dict[str, list[str]]],
-        Meta(description="Groups to use when the prompt is longer than a group's context window."),
-    ] = msgspec.field(default_factory=list)
-    seed: Annotated[
-        int | None, Meta(description="Seed of the routing random generator (tests, replays).")
-    ] = None
-    experiment: Annotated[
-        ExperimentSettings, Meta(description="A/B experiment over strategies (replaces `strategy`).")
-    ] = msgspec.field(default_factory=ExperimentSettings)
-    bandit: Annotated[BanditSettings, Meta(description="Bandit over strategies (replaces `strategy`).")] = (
-        msgspec.field(default_factory=BanditSettings)
-    )
-    affinity: Annotated[
-        bool,
-        Meta(
-            description="Keep a conversation (`x-routeiq-conversation-id` header or `previous_response_id`) "
-            "on the deployment that served it, while that deployment is available."
-        ),
-    ] = False
-    affinity_ttl_s: Annotated[
-        PositiveFloat, Meta(description="How long a conversation stays pinned after its last request.")
-    ] = 3600.0
-    routers: Annotated[
-        list[ModelRouterSettings], Meta(description="Routed model names served by trained routers.")
-    ] = msgspec.field(default_factory=list)
 
 
 class ResilienceSettings(_Section, frozen=True):
