@@ -59,7 +59,6 @@ class PostgresKeyStore:
             passthrough=(ValueError, KeyStoreError),
         )
         self._table = f"{schema}.{TABLE}"
-        self._timeout_s = timeout_s
 
     def __repr__(self) -> str:
         return f"PostgresKeyStore(schema={self._db.schema!r})"
@@ -74,7 +73,7 @@ class PostgresKeyStore:
         sql = f"INSERT INTO {self._table} ({SELECT_LIST}) VALUES ({placeholders})"
         try:
             async with self._conn() as conn:
-                await conn.execute(sql, *to_row(key), timeout=self._timeout_s)
+                await conn.execute(sql, *to_row(key), timeout=self._db.timeout_s)
         except asyncpg.UniqueViolationError as exc:
             raise ValueError(f"key {key.key_id!r} or its hash already exists") from exc
 
@@ -102,7 +101,7 @@ class PostgresKeyStore:
             f'ORDER BY key_id COLLATE "C" LIMIT ${len(args)}'
         )
         async with self._conn() as conn:
-            rows = await conn.fetch(sql, *args, timeout=self._timeout_s)
+            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
         items = tuple(from_row(tuple(row)) for row in rows[:limit])
         return KeyPage(items=items, next_cursor=items[-1].key_id if len(rows) > limit else None)
 
@@ -138,7 +137,7 @@ class PostgresKeyStore:
 
     async def _one(self, sql: str, *args: Any) -> VirtualKey | None:
         async with self._conn() as conn:
-            row = await conn.fetchrow(sql, *args, timeout=self._timeout_s)
+            row = await conn.fetchrow(sql, *args, timeout=self._db.timeout_s)
         return None if row is None else from_row(tuple(row))
 
     def _conn(self) -> AbstractAsyncContextManager[Any]:

@@ -64,7 +64,6 @@ class PostgresTeamStore:
             passthrough=(RouteIQError,),
         )
         self._table = f"{schema}.{TABLE}"
-        self._timeout_s = timeout_s
 
     def __repr__(self) -> str:
         return f"PostgresTeamStore(schema={self._db.schema!r})"
@@ -79,7 +78,7 @@ class PostgresTeamStore:
         sql = f"INSERT INTO {self._table} ({SELECT_LIST}) VALUES ({placeholders})"
         try:
             async with self._conn() as conn:
-                await conn.execute(sql, *to_row(team), timeout=self._timeout_s)
+                await conn.execute(sql, *to_row(team), timeout=self._db.timeout_s)
         except asyncpg.UniqueViolationError as exc:
             raise conflict(team.team_id) from exc
 
@@ -98,7 +97,7 @@ class PostgresTeamStore:
             f'ORDER BY team_id COLLATE "C" LIMIT ${len(args)}'
         )
         async with self._conn() as conn:
-            rows = await conn.fetch(sql, *args, timeout=self._timeout_s)
+            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
         items = tuple(from_row(tuple(row)) for row in rows[:limit])
         return TeamPage(items=items, next_cursor=items[-1].team_id if len(rows) > limit else None)
 
@@ -127,7 +126,7 @@ class PostgresTeamStore:
 
     async def _one(self, sql: str, *args: Any) -> Team | None:
         async with self._conn() as conn:
-            row = await conn.fetchrow(sql, *args, timeout=self._timeout_s)
+            row = await conn.fetchrow(sql, *args, timeout=self._db.timeout_s)
         return None if row is None else from_row(tuple(row))
 
     def _conn(self) -> AbstractAsyncContextManager[Any]:
