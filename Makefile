@@ -15,7 +15,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# The embeddings extra needs torch; install a CPU build first so pip does not pick a CUDA one. On this
+# project's machines pip finds the CPU wheel locally; elsewhere use, for example,
+# TORCH='torch --index-url https://download.pytorch.org/whl/cpu'.
+TORCH ?= torch==2.13.0
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q $(TORCH)
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 

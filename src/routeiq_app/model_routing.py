@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from routeiq_adapters.embeddings import embedder_loaders
 from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
 from routeiq_app.settings import Settings
 from routeiq_app.settings.routing import ModelRouterSettings
@@ -23,7 +24,6 @@ from routeiq_core.routing.learned import (
     load_router,
     read_metadata,
 )
-from routeiq_core.routing.learned.artifact import default_embedder_loaders
 from routeiq_core.routing.learned.provider_embedder import ProviderEmbedder, provider_embedder_loader
 
 COST_WEIGHT_HEADER = b"x-routeiq-cost-weight"
@@ -43,10 +43,11 @@ ProviderFor = Callable[[str], tuple[ProviderClient, Deployment]]
 def load_artifact(path: str, provider_for: ProviderFor | None = None) -> RoutingModel:
     """Verify and load a router artifact.
 
-    Faiss indexes load through the adapter; an embeddings-API embedder gets the gateway's own
-    provider client for its deployment.
+    Faiss indexes load through the adapter; a sentence-transformers embedder loads its local model
+    (the ``embeddings`` extra); an embeddings-API embedder gets the gateway's own provider client for
+    its deployment.
     """
-    loaders = dict(default_embedder_loaders())
+    loaders = dict(embedder_loaders())
     if provider_for is not None:
         loaders[ProviderEmbedder.kind] = provider_embedder_loader(provider_for)
     return load_router(

@@ -48,6 +48,8 @@ CASES = [(k, {}) for k in TRAINABLE_KINDS if k != "threshold"] + [
     ("elo", {"mode": "task"}),
     ("elo", {"mode": "global"}),
     ("knn", {"base": "mean", "k": 3, "power": 2.0, "prior": 0.5}),
+    ("best_per_task", {"classifier": "softmax", "l2": 1e-3, "temperature": 1.0}),
+    ("best_per_task", {"classifier": "centroid", "temperature": 0.05}),
 ]
 
 

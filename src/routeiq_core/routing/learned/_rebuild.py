@@ -123,6 +123,7 @@ def _best_per_task(
         centroids=arrays["centroids"],
         task_means=arrays["task_means"],
         temperature=float(hyper["temperature"]),
+        bias=arrays.get("bias"),
     )
 
 

@@ -2,7 +2,8 @@
 
 Per fold, the hashing embedder (IDF) and every router are fitted on the fold's training part only
 (hyperparameters are tuned inside it), then all routers and baselines are scored on the fold's test
-part with the same bootstrap resamples.
+part with the same bootstrap resamples. A ready embedder that learns nothing from the table (a
+sentence-transformers model, an embeddings API) embeds the whole table once instead.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from routeiq_core.routing.learned.best_per_task import train_best_per_task
+from routeiq_core.routing.learned.best_per_task import train_best_per_task, true_task_means
 from routeiq_core.routing.learned.data import IntArray, RoutingTable, k_fold, train_test_split
-from routeiq_core.routing.learned.embedding import HashingEmbedder, HashingEmbedderConfig
+from routeiq_core.routing.learned.embedding import Embedder, F32Array, HashingEmbedder, HashingEmbedderConfig
 from routeiq_core.routing.learned.evaluate import FloatArray
 from routeiq_core.routing.learned.report import (
     EvaluationReport,
@@ -27,32 +28,50 @@ from routeiq_core.routing.learned.report import (
     summarise,
     table_summary,
 )
-from routeiq_core.routing.learned.train import canonical_kind, train_router, training_data
+from routeiq_core.routing.learned.router import TrainingData
+from routeiq_core.routing.learned.train import canonical_kind, embed_all, train_router, training_data
 from routeiq_core.routing.learned.vector_index import IndexFactory, numpy_index_factory
 
 Progress = Callable[[str], None]
 PredictionSink = Callable[[str, IntArray, FloatArray], None]
 
 
-def _fold_predictions(
+def _fold_data(
     table: RoutingTable,
-    train_rows: IntArray,
-    test_rows: IntArray,
-    kinds: Sequence[str],
+    rows: tuple[IntArray, IntArray],
     embedder_config: HashingEmbedderConfig | None,
+    embedded: F32Array | None,
+) -> tuple[TrainingData, TrainingData]:
+    """The fold's training and test data: sliced from ``embedded``, or with a hashing embedder fitted here."""
+    if embedded is not None:
+        whole = TrainingData(
+            embeddings=embedded,
+            scores=table.scores,
+            costs=table.costs,
+            tasks=table.tasks,
+            models=table.models,
+        )
+        return whole.subset(rows[0]), whole.subset(rows[1])
+    train, test = table.subset(rows[0]), table.subset(rows[1])
+    embedder = HashingEmbedder(embedder_config).fit(train.prompts)
+    return training_data(train, embedder), training_data(test, embedder)
+
+
+def _fold_predictions(
+    train_data: TrainingData,
+    test_data: TrainingData,
+    kinds: Sequence[str],
     index_factory: IndexFactory,
     seed: int,
     report: Progress,
 ) -> dict[str, FloatArray]:
-    train, test = table.subset(train_rows), table.subset(test_rows)
-    embedder = HashingEmbedder(embedder_config).fit(train.prompts)
-    train_data, test_data = training_data(train, embedder), training_data(test, embedder)
-    predictions = dict(baseline_predictions(test.scores, test.costs, seed))
-    if len(set(train.tasks)) > 1:
-        bpt = train_best_per_task(train_data, temperature=0.0)
+    predictions = dict(baseline_predictions(test_data.scores, test_data.costs, seed))
+    if len(set(train_data.tasks)) > 1:
+        bpt = train_best_per_task(train_data, temperature=0.0, classifier="centroid")
         predictions["best_per_task"] = bpt.predict(test_data.embeddings)
+        predictions["true_task"] = true_task_means(train_data, test_data)
     for kind in kinds:
-        report(f"training {kind} on {len(train)} prompts")
+        report(f"training {kind} on {len(train_data)} prompts")
         router = train_router(kind, train_data, index_factory=index_factory, seed=seed)
         predictions[f"router:{kind}"] = router.predict(test_data.embeddings)
     return predictions
@@ -67,6 +86,7 @@ def evaluate_kinds(
     seed: int = 0,
     bootstrap_rounds: int = 1000,
     embedder_config: HashingEmbedderConfig | None = None,
+    embedder: Embedder | None = None,
     index_factory: IndexFactory = numpy_index_factory,
     source: str = "<table>",
     progress: Progress | None = None,
@@ -78,7 +98,9 @@ def evaluate_kinds(
         Reports for each ``router:<kind>`` and the baselines ``random``, ``cheapest``, ``best_single``,
         ``best_per_task`` (when the table has tasks) and ``oracle``; metrics are fold means with
         bootstrap intervals. ``on_predictions(name, test_rows, predicted)`` receives every fold's
-        held-out predictions.
+        held-out predictions. With ``embedder`` (one that learns nothing from the table), every
+        prompt is embedded once with it; otherwise a hashing embedder (``embedder_config``) is fitted
+        per fold on that fold's training prompts.
     """
     report = progress or (lambda _msg: None)
     kinds = [canonical_kind(k) for k in kinds]
@@ -87,14 +109,17 @@ def evaluate_kinds(
         if folds
         else [train_test_split(len(table), test_fraction=test_fraction, seed=seed)]
     )
+    embedded = None
+    if embedder is not None:
+        report(f"embedding {len(table)} prompts")
+        embedded = embed_all(embedder, table.prompts, progress)
     per_fold: dict[str, list[Samples]] = {}
     pooled: dict[str, list[FloatArray]] = {}
     test_order: list[IntArray] = []
     for number, (train_rows, test_rows) in enumerate(splits, start=1):
         report(f"fold {number}/{len(splits)}: {len(train_rows)} training, {len(test_rows)} test prompts")
-        predictions = _fold_predictions(
-            table, train_rows, test_rows, kinds, embedder_config, index_factory, seed, report
-        )
+        train_data, test_data = _fold_data(table, (train_rows, test_rows), embedder_config, embedded)
+        predictions = _fold_predictions(train_data, test_data, kinds, index_factory, seed, report)
         scores, costs = table.scores[test_rows], table.costs[test_rows]
         weights = sample_weights(len(test_rows), bootstrap_rounds, seed + number)
         for name, predicted in predictions.items():

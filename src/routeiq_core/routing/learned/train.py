@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
+
+import numpy as np
 
 from routeiq_core.routing.learned.best_per_task import train_best_per_task
 from routeiq_core.routing.learned.costs import CostModel
 from routeiq_core.routing.learned.data import RoutingTable
 from routeiq_core.routing.learned.elo import train_elo
-from routeiq_core.routing.learned.embedding import Embedder, HashingEmbedder, HashingEmbedderConfig
+from routeiq_core.routing.learned.embedding import Embedder, F32Array, HashingEmbedder, HashingEmbedderConfig
 from routeiq_core.routing.learned.knn import train_knn
 from routeiq_core.routing.learned.linear import train_linear
 from routeiq_core.routing.learned.matrix_factorization import train_matrix_factorization
@@ -63,10 +65,24 @@ def canonical_kind(kind: str) -> str:
     return name
 
 
-def training_data(table: RoutingTable, embedder: Embedder) -> TrainingData:
-    """Embed ``table``'s prompts with ``embedder``."""
+def embed_all(
+    embedder: Embedder, texts: Sequence[str], progress: Progress | None = None, *, chunk: int = 512
+) -> F32Array:
+    """``embedder.embed(texts)`` in chunks, reporting ``done/total`` to ``progress`` after each."""
+    if progress is None or len(texts) <= chunk:
+        return embedder.embed(texts)
+    parts = []
+    for start in range(0, len(texts), chunk):
+        parts.append(embedder.embed(texts[start : start + chunk]))
+        done = min(start + chunk, len(texts))
+        progress(f"embedded {done}/{len(texts)} prompts ({100 * done // len(texts)}%)")
+    return np.vstack(parts)
+
+
+def training_data(table: RoutingTable, embedder: Embedder, progress: Progress | None = None) -> TrainingData:
+    """Embed ``table``'s prompts with ``embedder`` (reporting progress by chunk when asked)."""
     return TrainingData(
-        embeddings=embedder.embed(table.prompts),
+        embeddings=embed_all(embedder, table.prompts, progress),
         scores=table.scores,
         costs=table.costs,
         tasks=table.tasks,
@@ -127,7 +143,7 @@ def train_routing_model(
         report(f"fitting the hashing embedder on {len(table)} prompts")
         embedder = HashingEmbedder(embedder_config).fit(table.prompts)
     report(f"embedding {len(table)} prompts")
-    data = training_data(table, embedder)
+    data = training_data(table, embedder, progress)
     report(f"training a {kind} router on {len(table)} prompts x {len(table.models)} models")
     router = train_router(kind, data, index_factory=index_factory, seed=seed, **hyper)
     costs = CostModel.fit(table.models, table.prompts, table.costs)
