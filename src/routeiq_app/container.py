@@ -34,7 +34,14 @@ from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, built
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.routing_setup import select_strategy, with_affinity
 from routeiq_app.settings import load_settings
-from routeiq_app.state_setup import breaker_hooks, breaker_sync, health_checks, run_breaker_sync
+from routeiq_app.state_setup import (
+    affinity_store,
+    breaker_hooks,
+    breaker_sync,
+    close_affinity_store,
+    health_checks,
+    run_breaker_sync,
+)
 from routeiq_core import __version__
 from routeiq_core.access import (
     Authenticator,
@@ -76,7 +83,9 @@ class Container(containers.DeclarativeContainer):
     metrics = providers.Singleton(InMemoryMetrics)
     rng = providers.Singleton(random.Random, settings.provided.routing.seed)
 
-    breaker_sync = providers.Singleton(breaker_sync, settings.provided.state.redis_url)
+    breaker_sync = providers.Singleton(
+        breaker_sync, settings.provided.state.redis_url, settings.provided.state.namespace
+    )
     breakers = providers.Singleton(
         BreakerRegistry,
         config=providers.Singleton(
@@ -102,7 +111,14 @@ class Container(containers.DeclarativeContainer):
         inner_tags=settings.provided.routing.tag_filtering,
     )
     selected_strategy = providers.Singleton(select_strategy, base_strategy, settings, rng, stats)
-    strategy = providers.Singleton(with_affinity, selected_strategy, settings)
+    affinity_store = providers.Singleton(
+        affinity_store,
+        settings.provided.state.redis_url,
+        settings.provided.routing.affinity,
+        settings.provided.state.namespace,
+    )
+    affinity_store_lifecycle = providers.Resource(close_affinity_store, affinity_store)
+    strategy = providers.Singleton(with_affinity, selected_strategy, settings, affinity_store)
 
     mock_provider = providers.Singleton(MockProvider)
     openai_provider = providers.Singleton(OpenAICompatibleProvider)
@@ -196,5 +212,6 @@ class Container(containers.DeclarativeContainer):
         providers.Singleton(DeploymentsHealthCheck, catalog=catalog, breakers=breakers),
         providers.Singleton(QuotaHealthCheck, store=quota_store, monitor=outage_monitor),
         breaker_sync,
+        affinity_store,
     )
     readiness = providers.Singleton(Readiness, lifecycle=lifecycle, checks=health_checks, version=__version__)

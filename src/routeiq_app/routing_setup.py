@@ -13,6 +13,7 @@ from routeiq_core.routing.composition import (
     Experiment,
     InMemoryAffinityStore,
     Pipeline,
+    SharedAffinityStore,
     StrategyBandit,
     StrategyStage,
 )
@@ -39,12 +40,18 @@ def select_strategy(
     return strategy
 
 
-def with_affinity(strategy: DeploymentStrategy, settings: Settings) -> DeploymentStrategy:
-    """``strategy`` followed by conversation affinity when ``routing.affinity`` is on."""
+def with_affinity(
+    strategy: DeploymentStrategy, settings: Settings, shared: SharedAffinityStore | None = None
+) -> DeploymentStrategy:
+    """``strategy`` followed by conversation affinity when ``routing.affinity`` is on.
+
+    ``shared`` (Redis, when ``state.redis_url`` is set) keeps a conversation on one deployment across
+    workers and nodes; without it each worker pins on its own.
+    """
     routing = settings.routing
     if not routing.affinity:
         return strategy
-    affinity = AffinityStage(InMemoryAffinityStore(), ttl_s=routing.affinity_ttl_s)
+    affinity = AffinityStage(InMemoryAffinityStore(), ttl_s=routing.affinity_ttl_s, shared=shared)
     return Pipeline([StrategyStage(strategy), affinity], fallback=strategy, name=f"{strategy.name}+affinity")
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 from routeiq_adapters.metrics import InMemoryMetrics
-from routeiq_adapters.state import RedisBreakerSync
+from routeiq_adapters.state import RedisAffinityStore, RedisBreakerSync
 from routeiq_core.health import HealthCheck
 from routeiq_core.resilience import BreakerRegistry, Transition, fan_out, reporting_transitions
 
 
-def breaker_sync(redis_url: str | None) -> RedisBreakerSync | None:
+def breaker_sync(redis_url: str | None, namespace: str = "default") -> RedisBreakerSync | None:
     """A Redis breaker sync when a Redis URL is configured."""
-    return RedisBreakerSync(redis_url) if redis_url else None
+    return RedisBreakerSync(redis_url, namespace=namespace) if redis_url else None
 
 
 def breaker_hooks(metrics: InMemoryMetrics, sync: RedisBreakerSync | None) -> Transition:
@@ -28,6 +28,20 @@ async def run_breaker_sync(sync: RedisBreakerSync | None, registry: BreakerRegis
         return
     async with sync.running(registry):
         yield
+
+
+def affinity_store(redis_url: str | None, affinity: bool, namespace: str) -> RedisAffinityStore | None:
+    """Conversation pins shared through Redis when affinity is on and a Redis URL is configured."""
+    return RedisAffinityStore(redis_url, namespace=namespace) if redis_url and affinity else None
+
+
+async def close_affinity_store(store: RedisAffinityStore | None) -> AsyncIterator[None]:
+    """Container Resource: close the store's connections at shutdown."""
+    try:
+        yield
+    finally:
+        if store is not None:
+            await store.aclose()
 
 
 def health_checks(*checks: HealthCheck | None) -> Sequence[HealthCheck]:

@@ -40,12 +40,16 @@ class RedisBreakerSync:
         redis_url: ``redis://host:port/db``.
         timeout_s: Socket connect/read timeout of every Redis call.
         reconnect_s: Wait between reconnection attempts while Redis is down.
+        namespace: Separates RouteIQ deployments sharing one Redis (one channel each).
     """
 
     name = "breaker-sync"
 
-    def __init__(self, redis_url: str, *, timeout_s: float = 2.0, reconnect_s: float = 1.0) -> None:
+    def __init__(
+        self, redis_url: str, *, timeout_s: float = 2.0, reconnect_s: float = 1.0, namespace: str = "default"
+    ) -> None:
         self.worker_id = uuid.uuid4().hex
+        self.channel = f"{CHANNEL}:{namespace}"
         self._url = redis_url
         self._timeout_s = timeout_s
         self._reconnect_s = reconnect_s
@@ -98,7 +102,7 @@ class RedisBreakerSync:
         while True:
             event = await self._outbox.get()
             try:
-                await client.publish(CHANNEL, encoder.encode(event))
+                await client.publish(self.channel, encoder.encode(event))
             except (aioredis.RedisError, OSError) as exc:
                 logger.warning("could not publish breaker state of %s: %s", event.deployment, exc)
 
@@ -107,7 +111,7 @@ class RedisBreakerSync:
         while True:
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     self._set_connected(True)
                     while True:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)

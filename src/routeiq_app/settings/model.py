@@ -185,10 +185,14 @@ class StateSettings(_Section, frozen=True):
     redis_url: Annotated[
         str | None,
         Meta(
-            description="Redis for shared runtime state (circuit-breaker transitions today). Unset: each "
-            "worker keeps its own. Write `os.environ/NAME` if it holds a password."
+            description="Redis for shared runtime state: circuit-breaker transitions and conversation "
+            "affinity pins (`routing.affinity`). Unset: each worker keeps its own. Write `os.environ/NAME` "
+            "if it holds a password."
         ),
     ] = None
+    namespace: Annotated[
+        str, Meta(description="Prefix separating RouteIQ deployments that share one Redis for state.")
+    ] = "default"
 
 
 class ObservabilitySettings(_Section, frozen=True):

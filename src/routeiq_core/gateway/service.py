@@ -200,6 +200,9 @@ class Gateway:
     ) -> tuple[T, RouteDecision] | None:
         """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
         candidates = [d for d in group.deployments if _fits(d, request.estimated_prompt_tokens)]
+        prepare = getattr(self._strategy, "prepare", None)
+        if prepare is not None:  # e.g. affinity shared across workers reads its pin first
+            await prepare(group, context)
         order = self._strategy.order(group, candidates, context)
         if not order:
             progress.unroutable.append(group.name)
@@ -247,7 +250,7 @@ class Gateway:
             breaker.record_success()
             on_routed = getattr(self._strategy, "on_routed", None)
             if on_routed is not None:  # e.g. conversation affinity learns who actually served
-                on_routed(group, context, d.id)
+                await on_routed(group, context, d.id)
             route = RouteDecision(
                 model_group=group.name,
                 deployment_id=d.id,

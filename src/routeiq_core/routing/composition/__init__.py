@@ -5,6 +5,7 @@ from routeiq_core.routing.composition.affinity import (
     AffinityStage,
     AffinityStore,
     InMemoryAffinityStore,
+    SharedAffinityStore,
     conversation_key,
 )
 from routeiq_core.routing.composition.bandit import BanditArmStats, BanditPolicy, StrategyBandit
@@ -33,6 +34,7 @@ __all__ = [
     "HealthFilter",
     "InMemoryAffinityStore",
     "Pipeline",
+    "SharedAffinityStore",
     "Stage",
     "StrategyBandit",
     "StrategyStage",

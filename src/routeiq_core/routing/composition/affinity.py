@@ -33,6 +33,23 @@ class AffinityStore(Protocol):
         ...
 
 
+class SharedAffinityStore(Protocol):
+    """Pins shared between workers and nodes (Redis, say), consulted around the synchronous stage.
+
+    Implementations bound every call with a timeout and never raise: when the shared store is
+    unreachable, ``fetch`` answers None and ``store`` drops the write, so each worker falls back to
+    its local pins.
+    """
+
+    async def fetch(self, key: str) -> str | None:
+        """The deployment id pinned to ``key`` anywhere, or None."""
+        ...
+
+    async def store(self, key: str, deployment_id: str, ttl_s: float) -> None:
+        """Pin ``key`` to ``deployment_id`` for ``ttl_s`` seconds for every worker."""
+        ...
+
+
 class InMemoryAffinityStore:
     """Affinity pins in this process: bounded (least recently used go first) and expiring per pin.
 
@@ -71,11 +88,17 @@ class AffinityStage:
     is pinned instead. Each use renews the pin's time to live, so an active conversation stays put.
     Requests without a key pass through untouched.
 
+    With a ``shared`` store, :meth:`prepare` (awaited by the gateway before routing) copies the
+    shared pin into the local store and :meth:`commit` (after the request was served) writes the
+    serving deployment back, so a conversation stays put across workers; the stage itself never
+    waits on the network.
+
     Args:
-        store: Where pins live (in memory for one process; a shared store across workers).
+        store: This process's pins.
         key: Extracts the affinity key from the request.
         ttl_s: How long a pin outlives its last use.
         label: What the key is, for the recorded reason ("conversation", "response").
+        shared: Pins shared across workers and nodes (None: this process only).
     """
 
     def __init__(
@@ -85,11 +108,29 @@ class AffinityStage:
         *,
         ttl_s: float = 3600.0,
         label: str = "conversation",
+        shared: SharedAffinityStore | None = None,
     ) -> None:
         self._store = store
         self._key = key
         self._ttl_s = ttl_s
         self._label = label
+        self._shared = shared
+
+    async def prepare(self, group: ModelGroup, context: RouteContext) -> None:
+        """Adopt the shared pin of the request's key, if any (no-op without a shared store)."""
+        key = self._key(context) if self._shared is not None else None
+        if key is None or self._shared is None:
+            return
+        pinned = await self._shared.fetch(f"{group.name}\x1f{key}")
+        if pinned is not None:
+            self._store.set(f"{group.name}\x1f{key}", pinned, self._ttl_s)
+
+    async def commit(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
+        """:meth:`pin` locally, then share the pin (renewing its time to live everywhere)."""
+        self.pin(group, context, deployment_id)
+        key = self._key(context) if self._shared is not None else None
+        if key is not None and self._shared is not None:
+            await self._shared.store(f"{group.name}\x1f{key}", deployment_id, self._ttl_s)
 
     def apply(
         self, group: ModelGroup, candidates: list[Deployment], context: RouteContext

@@ -69,12 +69,19 @@ class Pipeline:
             if report is not None:
                 report(context, ok, latency_s)
 
-    def on_routed(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
+    async def prepare(self, group: ModelGroup, context: RouteContext) -> None:
+        """Before :meth:`order`: stages that read shared state (affinity across workers) fetch it."""
+        for stage in self._stages:
+            prepare = getattr(stage, "prepare", None)
+            if prepare is not None:
+                await prepare(group, context)
+
+    async def on_routed(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
         """The gateway served the request with ``deployment_id``: stages that pin (affinity) learn it."""
         for stage in self._stages:
-            pin = getattr(stage, "pin", None)
-            if pin is not None:
-                pin(group, context, deployment_id)
+            commit = getattr(stage, "commit", None)
+            if commit is not None:
+                await commit(group, context, deployment_id)
 
     def explain(
         self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
