@@ -246,6 +246,11 @@ _COLUMNS = (
 )
 
 
+def _num(value: float) -> str:
+    """Three decimals; ``n/r`` (not reached) for NaN, as when a curve never reaches a target."""
+    return "n/r" if value != value else f"{value:.3f}"
+
+
 def format_report(report: EvaluationReport) -> str:
     """A plain-text table: one line per router/baseline, ``estimate [low, high]`` per metric."""
     columns = [(k, label) for k, label in _COLUMNS if any(k in r.metrics for r in report.routers)]
@@ -253,14 +258,16 @@ def format_report(report: EvaluationReport) -> str:
         f"{report.table}: {report.prompts} prompts, {len(report.models)} models, {report.folds} fold(s), "
         f"{report.bootstrap_rounds} bootstrap rounds; oracle quality {report.oracle_quality:.4f}",
         "singles: " + ", ".join(f"{s.model} q={s.quality:.4f} c={s.cost:.3g}" for s in report.singles),
-        f"{'router':24s}" + "".join(f"{label:>26s}" for _, label in columns),
+        f"{'router':30s}" + "".join(f"{label:>26s}" for _, label in columns),
     ]
     for router in report.routers:
         cells = []
         for key, _ in columns:
             value = router.metrics.get(key)
-            cells.append(f"{value.estimate:.3f} [{value.low:.3f},{value.high:.3f}]" if value else "-")
-        lines.append(f"{router.name:24s}" + "".join(f"{c:>26s}" for c in cells))
+            cells.append(f"{_num(value.estimate)} [{_num(value.low)},{_num(value.high)}]" if value else "-")
+        lines.append(f"{router.name:30s}" + "".join(f"{c:>26s}" for c in cells))
+    if any("n/r" in line for line in lines[3:]):
+        lines.append("n/r: never reached (the curve does not reach the target quality or share)")
     return "\n".join(lines)
 
 

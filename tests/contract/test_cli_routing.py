@@ -165,3 +165,32 @@ def test_tampered_artifact_exits_2(
     assert err.startswith("routeiq: ")
     assert "metadata.json is truncated or altered" in err
     assert "\n" not in err
+
+
+def test_report_table_marks_unreached_targets_and_keeps_long_names_aligned() -> None:
+    from routeiq_app.cli_routing import format_report
+    from routeiq_core.routing.learned.report import EvaluationReport, Interval, RouterReport, SingleModel
+
+    nan = float("nan")
+    report = EvaluationReport(
+        table="t.jsonl",
+        prompts=10,
+        models=("a", "b", "c"),
+        singles=(SingleModel(model="a", quality=0.5, cost=1.0),),
+        oracle_quality=0.9,
+        singles_hull_aiq=0.5,
+        bootstrap_rounds=10,
+        folds=1,
+        routers=(
+            RouterReport(name="cheapest", metrics={"aiq": Interval(estimate=nan, low=nan, high=0.25)}),
+            RouterReport(
+                name="router:matrix_factorization", metrics={"aiq": Interval(estimate=0.5, low=0.4, high=0.6)}
+            ),
+        ),
+    )
+    text = format_report(report)
+    assert "n/r [n/r,0.250]" in text
+    assert "nan" not in text
+    assert text.splitlines()[-1].startswith("n/r: never reached")
+    rows = [line for line in text.splitlines() if line.startswith(("cheapest", "router:"))]
+    assert len({line.rindex("]") for line in rows}) == 1  # columns line up
