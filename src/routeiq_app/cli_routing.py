@@ -26,6 +26,7 @@ from routeiq_core.routing.learned import (
     EvaluationReport,
     HashingEmbedderConfig,
     IndexFactory,
+    Interval,
     RoutingModel,
     evaluate_kinds,
     evaluate_with_baselines,
@@ -251,6 +252,14 @@ def _num(value: float) -> str:
     return "n/r" if value != value else f"{value:.3f}"
 
 
+def _row(name: str, metrics: dict[str, Interval], columns: list[tuple[str, str]]) -> str:
+    cells = []
+    for key, _ in columns:
+        value = metrics.get(key)
+        cells.append(f"{_num(value.estimate)} [{_num(value.low)},{_num(value.high)}]" if value else "-")
+    return f"{name:30s}" + "".join(f"{c:>26s}" for c in cells)
+
+
 def format_report(report: EvaluationReport) -> str:
     """A plain-text table: one line per router/baseline, ``estimate [low, high]`` per metric."""
     columns = [(k, label) for k, label in _COLUMNS if any(k in r.metrics for r in report.routers)]
@@ -261,11 +270,11 @@ def format_report(report: EvaluationReport) -> str:
         f"{'router':30s}" + "".join(f"{label:>26s}" for _, label in columns),
     ]
     for router in report.routers:
-        cells = []
-        for key, _ in columns:
-            value = router.metrics.get(key)
-            cells.append(f"{_num(value.estimate)} [{_num(value.low)},{_num(value.high)}]" if value else "-")
-        lines.append(f"{router.name:30s}" + "".join(f"{c:>26s}" for c in cells))
+        lines.append(_row(router.name, router.metrics, columns))
+    compared = [r for r in report.routers if r.versus_baseline]
+    if compared:
+        lines.append(f"paired difference (router - {compared[0].baseline}) on the same resamples:")
+        lines.extend(_row(r.name, r.versus_baseline, columns) for r in compared)
     if any("n/r" in line for line in lines[3:]):
         lines.append("n/r: never reached (the curve does not reach the target quality or share)")
     return "\n".join(lines)

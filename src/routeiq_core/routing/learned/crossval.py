@@ -130,11 +130,19 @@ def evaluate_kinds(
         test_order.append(test_rows)
     rows = np.concatenate(test_order)
     scores, costs = table.scores[rows], table.costs[rows]
-    routers = []
-    for name, samples in per_fold.items():
-        merged = mean_samples(samples)
-        predicted = np.concatenate(pooled[name])
-        routers.append(router_report(name, predicted, scores, costs, merged))
+    merged = {name: mean_samples(samples) for name, samples in per_fold.items()}
+    reference = ("best_per_task", merged["best_per_task"]) if "best_per_task" in merged else None
+    routers = [
+        router_report(
+            name,
+            np.concatenate(pooled[name]),
+            scores,
+            costs,
+            samples,
+            reference if name.startswith("router:") else None,
+        )
+        for name, samples in merged.items()
+    ]
     singles, oracle, hull = table_summary(table.models, scores, costs)
     return EvaluationReport(
         table=source,

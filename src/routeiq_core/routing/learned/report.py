@@ -47,12 +47,17 @@ class RouterReport(msgspec.Struct, frozen=True, kw_only=True):
         metrics: Metric name -> interval (two-model metrics only for two-model tables).
         strong_share_curve: ``(strong share, quality)`` at 0%, 1%, ..., 100% (two-model tables).
         cost_quality_curve: ``(mean cost, mean quality)`` hull vertices of the lambda sweep.
+        versus_baseline: Paired difference ``this - baseline`` per metric over the same bootstrap
+            resamples (trained routers in a cross-validation or holdout run, against ``best_per_task``).
+        baseline: The baseline of :attr:`versus_baseline` (empty when there is none).
     """
 
     name: str
     metrics: dict[str, Interval]
     strong_share_curve: tuple[tuple[float, float], ...] = ()
     cost_quality_curve: tuple[tuple[float, float], ...] = ()
+    versus_baseline: dict[str, Interval] = msgspec.field(default_factory=dict)
+    baseline: str = ""
 
 
 class SingleModel(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,12 +145,28 @@ def curves(
 
 
 def router_report(
-    name: str, predicted: FloatArray, scores: FloatArray, costs: FloatArray, samples: Samples
+    name: str,
+    predicted: FloatArray,
+    scores: FloatArray,
+    costs: FloatArray,
+    samples: Samples,
+    baseline: tuple[str, Samples] | None = None,
 ) -> RouterReport:
-    """Assemble a :class:`RouterReport` from samples plus the point-estimate curves."""
+    """Assemble a :class:`RouterReport` from samples plus the point-estimate curves.
+
+    With ``baseline`` (name, samples on the same resamples), also the paired differences.
+    """
     share_curve, cost_curve = curves(predicted, scores, costs)
+    versus: dict[str, Interval] = {}
+    if baseline is not None:
+        versus = summarise({k: samples[k] - baseline[1][k] for k in samples if k in baseline[1]})
     return RouterReport(
-        name=name, metrics=summarise(samples), strong_share_curve=share_curve, cost_quality_curve=cost_curve
+        name=name,
+        metrics=summarise(samples),
+        strong_share_curve=share_curve,
+        cost_quality_curve=cost_curve,
+        versus_baseline=versus,
+        baseline=baseline[0] if baseline is not None else "",
     )
 
 
