@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from dependency_injector import providers
@@ -15,6 +16,7 @@ from routeiq_app import Container, create_app
 from routeiq_app.settings import Settings
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+POSTGRES_DSN = os.environ.get("ROUTEIQ_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -64,6 +66,28 @@ def redis_url() -> str:
             pytest.fail(f"Redis is required in CI: {problem}")
         pytest.skip(problem)
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+def _postgres_answers(dsn: str) -> str | None:
+    """None when something accepts connections at the DSN's host and port, else why not."""
+    parts = urlsplit(dsn)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return None
+    except OSError as exc:
+        return f"cannot connect to PostgreSQL at {host}:{port}: {exc}"
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """DSN of the local PostgreSQL. Skips (with the reason) when it is down locally; fails under CI."""
+    problem = _postgres_answers(POSTGRES_DSN)
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {problem}")
+        pytest.skip(problem)
+    return POSTGRES_DSN
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,9 +9,19 @@ from pathlib import Path
 
 from routeiq_adapters.keys import PostgresKeyStore, SQLiteKeyStore
 from routeiq_adapters.quota import InMemoryQuotaStore, RedisQuotaStore
+from routeiq_adapters.spend import PostgresSpendLedger, SQLiteSpendLedger
 from routeiq_adapters.teams import PostgresTeamStore, SQLiteTeamStore
 from routeiq_app.settings import Settings
-from routeiq_core.access import KeyHasher, KeyStore, Principal, QuotaConfig, QuotaStore, TeamStore
+from routeiq_core.access import (
+    BufferedSpendLedger,
+    KeyHasher,
+    KeyStore,
+    Principal,
+    QuotaConfig,
+    QuotaStore,
+    TeamStore,
+)
+from routeiq_core.metrics import Metrics
 
 logger = logging.getLogger("routeiq.access")
 DEV_SECRET = "routeiq-open-gateway-dev-secret"
@@ -67,6 +77,35 @@ async def open_team_store(store: TeamStore) -> AsyncIterator[TeamStore]:
         yield store
     finally:
         await store.close()
+
+
+def spend_ledger(settings: Settings, metrics: Metrics | None = None) -> BufferedSpendLedger:
+    """The spend ledger, beside the key store and shared by every worker using it (not yet opened)."""
+    keys = settings.keys
+    if keys.backend == "postgres":
+        if not keys.postgres_dsn:
+            raise ValueError("keys.backend is postgres but keys.postgres_dsn is not set")
+        return PostgresSpendLedger(
+            keys.postgres_dsn, schema=keys.postgres_schema, timeout_s=keys.timeout_s, metrics=metrics
+        )
+    # Its own file, like the team store's, so its startup migration never waits on the key store's.
+    path = Path(keys.sqlite_path)
+    return SQLiteSpendLedger(
+        path.with_name(f"{path.stem}-spend{path.suffix}"), busy_timeout_s=keys.timeout_s, metrics=metrics
+    )
+
+
+async def run_spend_ledger(ledger: BufferedSpendLedger) -> AsyncIterator[BufferedSpendLedger]:
+    """Container Resource: create/migrate the schema at startup, then flush in the background.
+
+    At shutdown the last buffered spend is flushed before the database closes.
+    """
+    await ledger.ensure_schema()
+    try:
+        async with ledger.flushing():
+            yield ledger
+    finally:
+        await ledger.close()
 
 
 def quota_store(settings: Settings) -> QuotaStore:

@@ -14,7 +14,6 @@ from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
-from routeiq_adapters.spend import InMemorySpendLedger
 from routeiq_app.access_gate import AccessGate
 from routeiq_app.access_setup import (
     anonymous_principal,
@@ -25,6 +24,8 @@ from routeiq_app.access_setup import (
     open_team_store,
     quota_config,
     quota_store,
+    run_spend_ledger,
+    spend_ledger,
     team_store,
 )
 from routeiq_app.catalog_builder import build_catalog
@@ -179,7 +180,8 @@ class Container(containers.DeclarativeContainer):
         prices=providers.Singleton(PriceBook.from_catalog, catalog),
         metrics=metrics,
     )
-    spend_ledger = providers.Singleton(InMemorySpendLedger)
+    spend_ledger = providers.Singleton(spend_ledger, settings, metrics)
+    spend_ledger_lifecycle = providers.Resource(run_spend_ledger, spend_ledger)
     access_gate = providers.Singleton(
         AccessGate,
         authenticator=authenticator,

@@ -33,14 +33,19 @@ policy:
 CHAT = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Litestar:
+def make_app(tmp_path: Path) -> Litestar:
+    """An app on the key store (and spend ledger) files in ``tmp_path``; two of them act as two workers."""
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG)
     env = {"ROUTEIQ_SECURITY__MASTER_KEY": MASTER, "ROUTEIQ_KEYS__SQLITE_PATH": str(tmp_path / "keys.db")}
     container = Container()
     container.settings.override(providers.Object(load_settings(str(cfg), env)))
     return create_app(container)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Litestar:
+    return make_app(tmp_path)
 
 
 @pytest.fixture
@@ -175,6 +180,28 @@ def test_streaming_is_settled_at_stream_end(client: TestClient[Litestar]) -> Non
     spend = client.get("/admin/spend", params={"team": "t9"}, headers=ADMIN).json()
     assert spend["total"]["requests"] == 1
     assert spend["total"]["completion_tokens"] == 5
+
+
+def test_spend_is_shared_by_workers_on_one_database(tmp_path: Path) -> None:
+    """Two apps (two workers) on one SQLite key store: /admin/spend on either reports both's calls."""
+    with (
+        TestClient(make_app(tmp_path), raise_server_exceptions=False) as one,
+        TestClient(make_app(tmp_path), raise_server_exceptions=False) as two,
+    ):
+        key = issue(one, team="t1")
+        for client in (one, two, two):
+            assert client.post("/v1/chat/completions", json=CHAT, headers=bearer(key)).status_code == 200
+        # A report flushes its own worker's buffer first: the first one writes two's calls, whatever
+        # the background flushers have done meanwhile; then each report includes every worker's.
+        assert two.get("/admin/spend", headers=ADMIN).json()["total"]["requests"] >= 2
+        for client in (one, two):
+            spend = client.get("/admin/spend", headers=ADMIN).json()
+            assert spend["total"]["requests"] == 3
+            assert spend["total"]["prompt_tokens"] == 30
+            assert spend["total"]["cost"] == pytest.approx(0.06)
+            assert spend["by_team"]["t1"]["requests"] == 3
+            assert [totals["requests"] for totals in spend["by_key"].values()] == [3]
+    assert (tmp_path / "keys-spend.db").exists()
 
 
 def test_teams_admin_api(client: TestClient[Litestar]) -> None:

@@ -6,12 +6,9 @@ down and fail under CI (``postgres_dsn``, mirroring ``redis_url``).
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import anyio
 import asyncpg  # type: ignore[import-untyped]
@@ -23,34 +20,10 @@ from routeiq_core.access import Budget, KeyPatch, KeyStore, KeyStoreError, Quota
 
 pytestmark = pytest.mark.anyio
 
-POSTGRES_DSN = os.environ.get("ROUTEIQ_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def _postgres_answers(dsn: str) -> str | None:
-    """None when something accepts connections at the DSN's host and port, else why not."""
-    parts = urlsplit(dsn)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return None
-    except OSError as exc:
-        return f"cannot connect to PostgreSQL at {host}:{port}: {exc}"
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> str:
-    """DSN of the local PostgreSQL. Skips (with the reason) when it is down locally; fails under CI."""
-    problem = _postgres_answers(POSTGRES_DSN)
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI: {problem}")
-        pytest.skip(problem)
-    return POSTGRES_DSN
 
 
 @pytest.fixture
@@ -281,4 +254,4 @@ async def test_postgres_unreachable_is_a_key_store_error() -> None:
 
 def test_postgres_schema_name_is_validated() -> None:
     with pytest.raises(ValueError, match="identifier"):
-        PostgresKeyStore(POSTGRES_DSN, schema="x; DROP TABLE y")
+        PostgresKeyStore("postgresql://nobody@127.0.0.1/none", schema="x; DROP TABLE y")

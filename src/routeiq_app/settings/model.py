@@ -96,19 +96,25 @@ class SecuritySettings(_Section, frozen=True):
 
 
 class KeysSettings(_Section, frozen=True):
-    """Where virtual keys are stored."""
+    """Where virtual keys are stored, and teams and spend beside them."""
 
     backend: Annotated[
         Literal["sqlite", "postgres"], Meta(description="`sqlite` (embedded, a file) or `postgres`.")
     ] = "sqlite"
     sqlite_path: Annotated[
-        str, Meta(description="SQLite file of the key store (teams go to `<name>-teams<suffix>` beside it).")
+        str,
+        Meta(
+            description="SQLite file of the key store (teams and spend go to `<name>-teams<suffix>` and "
+            "`<name>-spend<suffix>` beside it)."
+        ),
     ] = "routeiq-keys.db"
     postgres_dsn: Annotated[
         str | None, Meta(description="PostgreSQL DSN, e.g. `postgresql://user@host/db`.")
     ] = None
     postgres_schema: Annotated[str, Meta(description="PostgreSQL schema of the key tables.")] = "public"
-    timeout_s: Annotated[PositiveFloat, Meta(description="Longest wait for the key store.")] = 5.0
+    timeout_s: Annotated[
+        PositiveFloat, Meta(description="Longest wait for the key store (and the team and spend stores).")
+    ] = 5.0
     cache_ttl_s: Annotated[
         PositiveFloat,
         Meta(description="How long a worker trusts a cached key (bounds how late a revocation bites)."),

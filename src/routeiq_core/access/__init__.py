@@ -61,10 +61,12 @@ from routeiq_core.access.rbac import (
     require_team,
 )
 from routeiq_core.access.spend import (
+    BufferedSpendLedger,
     Price,
     PriceBook,
     SpendFilter,
     SpendLedger,
+    SpendLedgerError,
     SpendRecord,
     SpendReport,
     SpendTotals,
@@ -90,6 +92,7 @@ __all__ = [
     "Authenticator",
     "Budget",
     "BudgetExceededError",
+    "BufferedSpendLedger",
     "CachedKeyStore",
     "Decision",
     "Explanation",
@@ -131,6 +134,7 @@ __all__ = [
     "SlidingCounter",
     "SpendFilter",
     "SpendLedger",
+    "SpendLedgerError",
     "SpendRecord",
     "SpendReport",
     "SpendTotals",

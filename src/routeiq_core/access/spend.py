@@ -8,12 +8,14 @@ expensive deployment of the model group, because the router has not picked one y
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from types import MappingProxyType
 from typing import Protocol
 
 import msgspec
 
 from routeiq_core.catalog import Deployment, ModelCatalog
+from routeiq_core.errors import ServiceUnavailableError
 
 
 class Price(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,6 +124,12 @@ class SpendReport(msgspec.Struct, kw_only=True):
     by_model_group: dict[str, SpendTotals]
 
 
+class SpendLedgerError(ServiceUnavailableError):
+    """A spend ledger could not read its database for a report (503); recording never raises it."""
+
+    default_code = "spend_ledger_unavailable"
+
+
 class SpendLedger(Protocol):
     """Where spend accumulates (in memory per process; a database adapter for several workers)."""
 
@@ -131,4 +139,29 @@ class SpendLedger(Protocol):
 
     async def report(self, spend_filter: SpendFilter) -> SpendReport:
         """Totals of the records ``spend_filter`` covers."""
+        ...
+
+
+class BufferedSpendLedger(SpendLedger, Protocol):
+    """A ledger shared by workers through a database, written in batches from a per-process buffer.
+
+    ``record`` only folds into the buffer; a background flush writes it every second or so, and
+    ``report`` flushes this process's buffer first, so a report is exact for the calling worker and
+    includes what the other workers have flushed. A failed flush keeps the buffer for the next one.
+    """
+
+    async def ensure_schema(self) -> None:
+        """Open the database and create or migrate the schema (also done on first use)."""
+        ...
+
+    async def flush(self) -> bool:
+        """Write the buffer in one batch; False (buffer kept, nothing raised) when the database failed."""
+        ...
+
+    def flushing(self) -> AbstractAsyncContextManager[None]:
+        """Flush in the background for as long as the context is open."""
+        ...
+
+    async def close(self) -> None:
+        """Flush what is buffered, then close the database (a later call reopens it)."""
         ...

@@ -36,5 +36,9 @@ def test_access_exports_the_ports_and_services() -> None:
     }
     assert routeiq_adapters.quota.__all__ == ["InMemoryQuotaStore", "RedisQuotaStore"]
     assert routeiq_adapters.keys.__all__ == ["PostgresKeyStore", "SQLiteKeyStore"]
-    assert routeiq_adapters.spend.__all__ == ["InMemorySpendLedger"]
+    assert routeiq_adapters.spend.__all__ == [
+        "InMemorySpendLedger",
+        "PostgresSpendLedger",
+        "SQLiteSpendLedger",
+    ]
     assert routeiq_adapters.teams.__all__ == ["PostgresTeamStore", "SQLiteTeamStore"]
