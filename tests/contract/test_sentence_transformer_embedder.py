@@ -205,3 +205,39 @@ def test_gateway_routes_by_meaning_with_the_minilm_router(client: TestClient[Lit
 
     assert choice("what does the second law of thermodynamics say", "50") == "strong"
     assert choice("how many eggs go into a sponge cake", "50") == "cheap"
+
+
+def test_semantic_cache_with_minilm_serves_a_paraphrase_and_not_another_question(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        """
+model_list:
+  - model_name: echo
+    litellm_params: {model: mock/echo, mock: {echo: true}}
+plugins: {enabled: [semantic_cache], semantic_cache: {embedder: minilm, threshold: 0.8}}
+"""
+    )
+    container = Container()
+    container.settings.override(providers.Object(load_settings(str(cfg), {})))
+
+    def ask(client: TestClient[Litestar], text: str) -> str:
+        body = {"model": "echo", "temperature": 0, "messages": [{"role": "user", "content": text}]}
+        r = client.post("/v1/chat/completions", json=body)
+        assert r.status_code == 200, r.text
+        return r.headers["x-routeiq-cache"]
+
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        assert ask(client, "How do I reset my account password?") == "miss"
+        assert ask(client, "What is the way to reset the password of my account?") == "hit"
+        assert ask(client, "Which planets have rings?") == "miss"
+
+
+def test_semantic_cache_without_the_extra_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from routeiq_adapters.metrics import InMemoryMetrics
+    from routeiq_adapters.plugins.deps import PluginDeps
+    from routeiq_adapters.plugins.semantic_cache import SemanticCacheConfig, SemanticCachePlugin
+    from routeiq_core.errors import ConfigurationError
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(ConfigurationError, match=r"plugins.semantic_cache.embedder: .*routeiq\[embeddings\]"):
+        SemanticCachePlugin(SemanticCacheConfig(embedder="minilm"), PluginDeps(metrics=InMemoryMetrics()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -12,9 +12,10 @@ from routeiq_adapters.plugins.deps import PluginDeps
 from routeiq_core.cache.entry import CachedResponse
 from routeiq_core.cache.keys import params_fingerprint
 from routeiq_core.cache.semantic import SemanticCache, SemanticScope, semantic_text
+from routeiq_core.errors import ConfigurationError, RouteIQError
 from routeiq_core.plugins.port import Capability, FailureMode, PluginContext, PluginSpec
 from routeiq_core.providers import Operation
-from routeiq_core.routing.learned.embedding import HashingEmbedder, HashingEmbedderConfig
+from routeiq_core.routing.learned.embedding import Embedder, HashingEmbedder, HashingEmbedderConfig
 
 NAME = "semantic_cache"
 SIMILARITY_HEADER = "x-routeiq-cache-similarity"
@@ -29,12 +30,15 @@ class SemanticCacheConfig(CacheOptions, frozen=True, kw_only=True, forbid_unknow
         max_entries: Entries kept per scope (model group, tenant, parameters).
         max_scopes: Scopes kept in this process.
         embedding_dim: Dimension of the built-in hashing embedder (when the app gives none).
+        embedder: ``hashing`` (numpy, lexical) or ``minilm`` (all-MiniLM-L6-v2 sentence embeddings:
+            paraphrases match; needs the ``embeddings`` extra; embedding runs off the event loop).
     """
 
     threshold: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.95
     max_entries: Annotated[int, msgspec.Meta(ge=1)] = 1_000
     max_scopes: Annotated[int, msgspec.Meta(ge=1)] = 10_000
     embedding_dim: Annotated[int, msgspec.Meta(ge=2)] = 1024
+    embedder: Literal["hashing", "minilm"] = "hashing"
 
 
 class _Plan(msgspec.Struct, frozen=True):
@@ -64,7 +68,7 @@ class SemanticCachePlugin(ResponseCachePlugin[_Plan]):
         )
         super().__init__(config, deps, spec)
         self.config = config
-        embedder = deps.embedder or HashingEmbedder(HashingEmbedderConfig(dim=config.embedding_dim))
+        embedder = deps.embedder or _embedder(config)
         self.cache = SemanticCache(
             embedder,
             threshold=config.threshold,
@@ -94,3 +98,18 @@ class SemanticCachePlugin(ResponseCachePlugin[_Plan]):
     async def store(self, plan: _Plan, entry: CachedResponse) -> None:
         """Keep the answer for this prompt."""
         await self.cache.add(plan.scope, plan.text, entry)
+
+
+def _embedder(config: SemanticCacheConfig) -> Embedder:
+    """The configured built-in embedder (MiniLM is loaded now, so a missing extra fails at startup)."""
+    if config.embedder == "hashing":
+        return HashingEmbedder(HashingEmbedderConfig(dim=config.embedding_dim))
+    from routeiq_adapters.embeddings import ready_embedder
+
+    try:
+        loaded = ready_embedder("minilm")
+    except RouteIQError as exc:
+        raise ConfigurationError([f"plugins.{NAME}.embedder: {exc.message}"]) from None
+    if loaded is None:  # pragma: no cover - only the hashing embedder has no ready instance
+        raise ConfigurationError([f"plugins.{NAME}.embedder: no ready MiniLM embedder"])
+    return loaded
