@@ -5,7 +5,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+import msgspec
+
+from routeiq_adapters.pricing import open_price_map
 from routeiq_app.model_routing import router_problems
 from routeiq_app.routing_setup import select_strategy
 from routeiq_app.settings import Settings
@@ -25,19 +29,7 @@ def build_catalog(settings: Settings, config_file: str | None = None) -> ModelCa
     """
     problems: list[str] = []
     where = f"{Path(config_file).name}: " if config_file else ""
-    deployments: dict[str, list[Deployment]] = {}
-    seen_ids: set[str] = set()
-    for index, entry in enumerate(settings.model_list):
-        deployment = _deployment(
-            entry, index, len(deployments.get(entry.model_name, [])), settings, problems, where
-        )
-        if deployment.id in seen_ids:
-            problems.append(
-                f"{where}model_list[{index}].model_info.id: duplicate deployment id {deployment.id!r}"
-            )
-        seen_ids.add(deployment.id)
-        deployments.setdefault(entry.model_name, []).append(deployment)
-
+    deployments = _deployments(settings, problems, where)
     fallbacks = _fallback_map(settings.routing.fallbacks, "routing.fallbacks", deployments, problems, where)
     window = _fallback_map(
         settings.routing.context_window_fallbacks,
@@ -75,6 +67,64 @@ def build_catalog(settings: Settings, config_file: str | None = None) -> ModelCa
     )
 
 
+def _deployments(settings: Settings, problems: list[str], where: str) -> dict[str, list[Deployment]]:
+    """Every deployment by model group, unconfigured prices and context windows filled from the map."""
+    deployments: dict[str, list[Deployment]] = {}
+    seen_ids: set[str] = set()
+    wanting_map: list[tuple[str, int, str]] = []  # (group, position, litellm_params.model)
+    for index, entry in enumerate(settings.model_list):
+        group = deployments.setdefault(entry.model_name, [])
+        deployment = _deployment(entry, index, len(group), settings, problems, where)
+        if deployment.id in seen_ids:
+            problems.append(
+                f"{where}model_list[{index}].model_info.id: duplicate deployment id {deployment.id!r}"
+            )
+        seen_ids.add(deployment.id)
+        if deployment.adapter != "mock" and (
+            deployment.price_source == "none" or deployment.max_context_tokens is None
+        ):
+            wanting_map.append((entry.model_name, len(group), entry.litellm_params.model))
+        group.append(deployment)
+    source = settings.routing.price_map
+    if wanting_map or source not in {"litellm", "none"}:  # a file is checked even when nothing needs it
+        _fill_from_price_map(deployments, wanting_map, source, problems, where)
+    return deployments
+
+
+def _fill_from_price_map(
+    deployments: dict[str, list[Deployment]],
+    wanting: list[tuple[str, int, str]],
+    source: str,
+    problems: list[str],
+    where: str,
+) -> None:
+    """Price unpriced deployments, and give a context window to those without, from the price map.
+
+    A deployment configuring either price keeps its configured prices (an unconfigured one stays 0:
+    the map's price of one direction is never mixed with a configured price of the other).
+    """
+    try:
+        price_map = open_price_map(source)
+    except ConfigurationError as exc:
+        problems.extend(f"{where}routing.price_map: {problem}" for problem in exc.problems)
+        return
+    for group, position, model in wanting:
+        found = price_map.lookup(model) if price_map is not None else None
+        if found is None:
+            continue
+        deployment = deployments[group][position]
+        changes: dict[str, Any] = {}
+        if deployment.price_source == "none":
+            changes.update(
+                input_price_per_mtok=found.input_per_mtok,
+                output_price_per_mtok=found.output_per_mtok,
+                price_source="price_map",
+            )
+        if deployment.max_context_tokens is None and found.max_input_tokens is not None:
+            changes["max_context_tokens"] = found.max_input_tokens
+        deployments[group][position] = msgspec.structs.replace(deployment, **changes)
+
+
 def _deployment(
     entry: DeploymentSettings, index: int, ordinal: int, settings: Settings, problems: list[str], where: str
 ) -> Deployment:
@@ -103,6 +153,7 @@ def _deployment(
     output_price = _price(
         params.output_cost_per_token, info.output_price_per_mtok, f"{at} output price", problems
     )
+    configured = input_price is not None or output_price is not None
     return Deployment(
         id=info.id or f"{entry.model_name}-{ordinal}",
         model_group=entry.model_name,
@@ -113,8 +164,9 @@ def _deployment(
         weight=params.weight,
         rpm=params.rpm,
         tpm=params.tpm,
-        input_price_per_mtok=input_price,
-        output_price_per_mtok=output_price,
+        input_price_per_mtok=input_price or 0.0,
+        output_price_per_mtok=output_price or 0.0,
+        price_source="config" if configured else "none",
         timeout_s=params.timeout or settings.resilience.default_timeout_s,
         tags=tuple(params.tags),
         max_context_tokens=info.max_input_tokens,
@@ -122,14 +174,15 @@ def _deployment(
     )
 
 
-def _price(per_token: float | None, per_mtok: float | None, what: str, problems: list[str]) -> float:
+def _price(per_token: float | None, per_mtok: float | None, what: str, problems: list[str]) -> float | None:
+    """The configured price per million tokens (None: not configured)."""
     if per_token is not None and per_mtok is not None:
         problems.append(
             f"{what}: set either litellm_params.*_cost_per_token or model_info.*_price_per_mtok, not both"
         )
     if per_token is not None:
         return per_token * 1e6
-    return per_mtok or 0.0
+    return per_mtok
 
 
 def _fallback_map(

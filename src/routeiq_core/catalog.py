@@ -11,10 +11,15 @@ import msgspec
 from routeiq_core.errors import NotFoundError
 
 AdapterKind = Literal["openai", "litellm", "mock"]
+PriceSource = Literal["config", "price_map", "none"]
 
 
 class Deployment(msgspec.Struct, frozen=True, kw_only=True):
-    """One upstream that can serve a model group: a provider, an endpoint and an upstream model."""
+    """One upstream that can serve a model group: a provider, an endpoint and an upstream model.
+
+    ``price_source`` tells where the prices came from: ``config``, ``price_map`` (a model price map
+    such as LiteLLM's) or ``none`` (nothing priced it, so it costs 0).
+    """
 
     id: str
     model_group: str
@@ -27,6 +32,7 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     tpm: int | None = None
     input_price_per_mtok: float = 0.0
     output_price_per_mtok: float = 0.0
+    price_source: PriceSource = "config"
     timeout_s: float = 60.0
     tags: tuple[str, ...] = ()
     max_context_tokens: int | None = None

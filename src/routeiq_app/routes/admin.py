@@ -27,6 +27,10 @@ class DeploymentState(msgspec.Struct, kw_only=True):
     model_group: str
     adapter: str
     upstream_model: str
+    input_price_per_mtok: float
+    output_price_per_mtok: float
+    price_source: str
+    max_context_tokens: int | None
     breaker: str
     consecutive_failures: int
     retry_after_s: float
@@ -35,7 +39,7 @@ class DeploymentState(msgspec.Struct, kw_only=True):
 
 @get(
     "/admin/deployments",
-    summary="Deployments and their circuit breakers",
+    summary="Deployments, their prices and circuit breakers",
     tags=["admin"],
     sync_to_thread=False,
 )
@@ -45,7 +49,7 @@ def deployments(
     stats: NamedDependency[DeploymentStats],
     principal: NamedDependency[Principal],
 ) -> list[DeploymentState]:
-    """Breaker state, in-flight calls, latency and error EWMAs, last-minute usage per deployment."""
+    """Prices (and where they came from), breaker state, in-flight calls, EWMAs, usage per deployment."""
     require(principal, "deployments.read")
     out = []
     for group in catalog.groups:
@@ -57,6 +61,10 @@ def deployments(
                     model_group=group.name,
                     adapter=d.adapter,
                     upstream_model=d.upstream_model,
+                    input_price_per_mtok=d.input_price_per_mtok,
+                    output_price_per_mtok=d.output_price_per_mtok,
+                    price_source=d.price_source,
+                    max_context_tokens=d.max_context_tokens,
                     breaker=breaker.state.value,
                     consecutive_failures=breaker.consecutive_failures,
                     retry_after_s=round(breaker.retry_after_s(), 3),

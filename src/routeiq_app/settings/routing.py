@@ -119,3 +119,12 @@ class RoutingSettings(_Section, frozen=True):
     routers: Annotated[
         list[ModelRouterSettings], Meta(description="Routed model names served by trained routers.")
     ] = msgspec.field(default_factory=list)
+    price_map: Annotated[
+        str,
+        Meta(
+            description="Prices and context windows of deployments that configure none: `litellm` "
+            "(LiteLLM's bundled model price map, when litellm is installed), `none`, or the path of a "
+            "JSON file in LiteLLM's `model_prices_and_context_window` format. Configured prices always "
+            "win; `mock/` deployments are never priced from the map."
+        ),
+    ] = "litellm"
