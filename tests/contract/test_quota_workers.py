@@ -41,18 +41,27 @@ def test_four_workers_admit_exactly_the_rpm_limit(redis_url: str, tmp_path: obje
         assert created.status_code == 201, created.text
         key = created.json()["key"]
 
+        unavailable: list[str] = []
+
         async def burst() -> list[tuple[int, str]]:
             statuses: list[tuple[int, str]] = []
             limits = httpx.Limits(max_connections=200)
             async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
                 async def one() -> None:
-                    r = await client.post(
-                        f"{gw.base_url}/v1/chat/completions",
-                        json={"model": "demo", "messages": [{"role": "user", "content": "hi"}]},
-                        headers={"Authorization": f"Bearer {key}"},
-                    )
-                    code = r.json().get("error", {}).get("code", "") if r.status_code != 200 else ""
+                    # Like a real client, retry a 503 (the quota store hiccuped under the burst, the
+                    # request was neither admitted nor counted) after its Retry-After.
+                    for _ in range(4):
+                        r = await client.post(
+                            f"{gw.base_url}/v1/chat/completions",
+                            json={"model": "demo", "messages": [{"role": "user", "content": "hi"}]},
+                            headers={"Authorization": f"Bearer {key}"},
+                        )
+                        code = r.json().get("error", {}).get("code", "") if r.status_code != 200 else ""
+                        if r.status_code != 503:
+                            break
+                        unavailable.append(code)
+                        await anyio.sleep(min(float(r.headers.get("retry-after", "1")), 2.0))
                     statuses.append((r.status_code, code))
 
                 async with anyio.create_task_group() as tg:
@@ -62,6 +71,10 @@ def test_four_workers_admit_exactly_the_rpm_limit(redis_url: str, tmp_path: obje
 
         answers = anyio.run(burst)
     statuses = [status for status, _ in answers]
+    quota_lines = [line for line in gw.log().splitlines() if "quota" in line.lower()]
     assert len(statuses) == 200
-    assert statuses.count(200) == 50
-    assert statuses.count(429) == 150, sorted(set(answers))
+    # Exactly the limit admitted across the 4 workers, every other request refused, whatever retries
+    # a transient store failure caused (reported here when the counts are off).
+    context = (sorted(set(answers)), f"{len(unavailable)} retried 503s", quota_lines[-20:])
+    assert statuses.count(200) == 50, context
+    assert statuses.count(429) == 150, context
