@@ -134,8 +134,16 @@ def test_a_dimension_mismatch_is_refused() -> None:
         SentenceTransformerEmbedder.from_saved({"model": "all-MiniLM-L6-v2", "dim": 128}, {})
 
 
-def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if sentence-transformers were not installed (and so nothing had been loaded either)."""
+    from routeiq_adapters.embeddings.sentence_transformer import _shared_model
+
+    _shared_model.cache_clear()
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+
+
+def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    without_the_extra(monkeypatch)
     with pytest.raises(EmbedderUnavailableError, match=r"pip install 'routeiq\[embeddings\]'"):
         SentenceTransformerEmbedder().load()
 
@@ -238,6 +246,16 @@ def test_semantic_cache_without_the_extra_is_a_configuration_error(monkeypatch: 
     from routeiq_adapters.plugins.semantic_cache import SemanticCacheConfig, SemanticCachePlugin
     from routeiq_core.errors import ConfigurationError
 
-    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    without_the_extra(monkeypatch)
     with pytest.raises(ConfigurationError, match=r"plugins.semantic_cache.embedder: .*routeiq\[embeddings\]"):
         SemanticCachePlugin(SemanticCacheConfig(embedder="minilm"), PluginDeps(metrics=InMemoryMetrics()))
+
+
+def test_embedders_of_one_model_share_the_loaded_weights(minilm: SentenceTransformerEmbedder) -> None:
+    first = SentenceTransformerEmbedder.from_saved(minilm.config_dict(), {})
+    again = SentenceTransformerEmbedder.from_saved(minilm.config_dict(), {})
+    assert again._model is first._model
+    shorter = SentenceTransformerEmbedder(SentenceTransformerConfig(max_seq_length=64)).load()
+    assert shorter._model is not first._model
+    assert shorter._model.max_seq_length == 64
+    assert first._model.max_seq_length == 256

@@ -8,6 +8,7 @@ sentence-transformers are imported on the first ``embed`` call, not when this mo
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -132,15 +133,8 @@ class SentenceTransformerEmbedder:
 
     def _build(self) -> Any:
         path = resolve_model_path(self.config.model)
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise EmbedderUnavailableError(
-                f"the sentence-transformers embedder is not installed; {INSTALL_HINT}"
-            ) from None
-        _quiet_transformers()
-        model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        model.max_seq_length = self.config.max_seq_length
+        stamp = max((f.stat().st_mtime_ns for f in path.glob("*.json")), default=0)
+        model = _shared_model(str(path), self.config.max_seq_length, stamp)
         # Renamed in sentence-transformers 6; the old name still works (with a warning) before that.
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         size = dimension()
@@ -165,6 +159,27 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_model(path: str, max_seq_length: int, stamp: int) -> Any:
+    """One loaded model per (directory, sequence length, file stamp) in this process.
+
+    Routers and caches that use the same model share it (about 90 MB for MiniLM), and reloading an
+    artifact does not load the weights again; inference on one model from several threads is safe.
+    ``stamp`` (the newest JSON file time in the directory) makes a replaced model load afresh.
+    """
+    del stamp  # part of the cache key only
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise EmbedderUnavailableError(
+            f"the sentence-transformers embedder is not installed; {INSTALL_HINT}"
+        ) from None
+    _quiet_transformers()
+    model = SentenceTransformer(path, device="cpu", local_files_only=True)
+    model.max_seq_length = max_seq_length
+    return model
 
 
 def _quiet_transformers() -> None:
