@@ -162,10 +162,10 @@ class Container(containers.DeclarativeContainer):
         anonymous=providers.Callable(anonymous_principal, settings),
         timeout_s=_keys.timeout_s,
     )
-    key_service = providers.Singleton(KeyService, store=cached_keys, hasher=key_hasher)
     team_store = providers.Singleton(team_store, settings)
     team_store_lifecycle = providers.Resource(open_team_store, team_store)
     team_service = providers.Singleton(TeamService, store=team_store)
+    key_service = providers.Singleton(KeyService, store=cached_keys, hasher=key_hasher, teams=team_store)
     policy_engine = providers.Singleton(PolicyEngine.from_config, settings.provided.policy)
     quota_store = providers.Singleton(quota_store, settings)
     quota_store_lifecycle = providers.Resource(close_quota_store, quota_store)

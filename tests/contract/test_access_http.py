@@ -243,3 +243,7 @@ def test_keys_of_a_deleted_team_are_refused(client: TestClient[Litestar]) -> Non
     client.delete("/admin/teams/gone", headers=ADMIN)
     r = client.post("/v1/chat/completions", json=CHAT, headers=bearer(key))
     assert (r.status_code, r.json()["error"]["code"]) == (403, "team_deleted")
+    refused = client.post("/admin/keys", json={"team": "gone"}, headers=ADMIN)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "team_deleted")
+    assert refused.json()["error"]["param"] == "team"
+    assert client.post("/admin/keys", json={"team": "just-a-label"}, headers=ADMIN).status_code == 201

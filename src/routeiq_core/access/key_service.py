@@ -22,6 +22,7 @@ from routeiq_core.access.keys import (
 from routeiq_core.access.principal import Principal, Role
 from routeiq_core.access.quota_limits import Budget, QuotaLimit
 from routeiq_core.access.rbac import can_grant, require, require_team
+from routeiq_core.access.teams import TeamStore
 from routeiq_core.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 
 
@@ -49,12 +50,21 @@ class KeyService:
         store: The key store (pass the :class:`CachedKeyStore` so changes evict this worker's cache).
         hasher: The keyed hash for new secrets.
         clock: Unix time.
+        teams: The team store: a key is not issued for a deleted team (a team name without a record
+            is a plain label and is allowed).
     """
 
-    def __init__(self, store: KeyStore, hasher: KeyHasher, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: KeyStore,
+        hasher: KeyHasher,
+        clock: Callable[[], float] = time.time,
+        teams: TeamStore | None = None,
+    ) -> None:
         self._store = store
         self._hasher = hasher
         self._clock = clock
+        self._teams = teams
 
     async def issue(self, actor: Principal, spec: NewKey) -> IssuedKey:
         """Create a key; the returned secret is not stored and cannot be shown again."""
@@ -68,6 +78,14 @@ class KeyService:
         now = self._clock()
         if spec.expires_at is not None and spec.expires_at <= now:
             raise InvalidRequestError("expires_at is in the past.", param="expires_at")
+        if team is not None and self._teams is not None:
+            team_record = await self._teams.get(team)
+            if team_record is not None and team_record.deleted_at is not None:
+                raise InvalidRequestError(
+                    f"The team {team!r} was deleted; keys cannot be issued for it.",
+                    param="team",
+                    code="team_deleted",
+                )
         secret = generate_key()
         record = VirtualKey(
             key_id=new_key_id(),
