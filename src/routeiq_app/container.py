@@ -201,7 +201,7 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(
             build_plugins,
             settings,
-            providers.Callable(builtin_plugin_factory, metrics, catalog, provider_clients, stats),
+            providers.Callable(builtin_plugin_factory, metrics, catalog, provider_clients, stats, strategy),
         ),
         allowed_capabilities=providers.Callable(allowed_capabilities, settings),
         metrics=metrics,

@@ -14,7 +14,7 @@ from routeiq_core.errors import ConfigurationError
 from routeiq_core.metrics import Metrics
 from routeiq_core.plugins import Plugin, PluginContext, PluginManager
 from routeiq_core.providers import ProviderClient
-from routeiq_core.routing import DeploymentStats
+from routeiq_core.routing import DeploymentStats, DeploymentStrategy
 
 ENTRY_POINT_GROUP = "routeiq.plugins"
 BuiltinFactory = Callable[[str, dict[str, Any]], Plugin | None]
@@ -88,13 +88,19 @@ def allowed_capabilities(settings: Settings) -> frozenset[str] | None:
 
 
 def builtin_plugin_factory(
-    metrics: Metrics, catalog: ModelCatalog, clients: Mapping[str, ProviderClient], stats: DeploymentStats
+    metrics: Metrics,
+    catalog: ModelCatalog,
+    clients: Mapping[str, ProviderClient],
+    stats: DeploymentStats,
+    strategy: DeploymentStrategy | None = None,
 ) -> BuiltinFactory:
     """Builds built-in plugins by name (None for names that are not built in).
 
     Spend is recorded by the access gate already, so plugins get no ledger (no double counting); the
-    evaluator's scores are observed per deployment (``routeiq_quality_score``).
+    evaluator's scores are observed per deployment (``routeiq_quality_score``) and reported to the
+    deployment strategy when it learns from quality (a bandit with ``quality_weight``).
     """
+    learn = getattr(strategy, "on_quality", None)
 
     def provider_for(deployment_id: str) -> tuple[ProviderClient, Deployment]:
         deployment = catalog.deployment(deployment_id)
@@ -107,6 +113,8 @@ def builtin_plugin_factory(
         metrics.observe(
             "routeiq_quality_score", score, deployment=deployment, model_group=ctx.model_group or "-"
         )
+        if learn is not None and ctx.request_id is not None:
+            learn(ctx.request_id, score)
 
     deps = PluginDeps(metrics=metrics, spend=None, provider_for=provider_for, feedback=feedback)
 

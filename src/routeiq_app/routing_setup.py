@@ -36,6 +36,7 @@ def select_strategy(
             policy=bandit.policy,
             epsilon=bandit.epsilon,
             latency_target_s=bandit.latency_target_s,
+            quality_weight=bandit.quality_weight,
         )
     return strategy
 

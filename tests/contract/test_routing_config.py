@@ -128,6 +128,23 @@ def test_bandit_learns_from_outcomes(tmp_path: Path) -> None:
     assert sum(arm["alpha"] - 1 for arm in bandit.values()) == pytest.approx(20)
 
 
+def test_bandit_learns_from_evaluator_scores_when_weighted(tmp_path: Path) -> None:
+    env = {
+        "ROUTEIQ_ROUTING__BANDIT__STRATEGIES": "round-robin,cost-based",
+        "ROUTEIQ_ROUTING__BANDIT__QUALITY_WEIGHT": "2",
+        "ROUTEIQ_PLUGINS__ENABLED": "evaluator",
+    }
+    with client_for(tmp_path, env) as client:
+        for _ in range(10):
+            assert client.post("/v1/chat/completions", json=CHAT).status_code == 200
+        bandit = client.get("/admin/routing").json()["bandit"]
+        scores = [m for m in client.get("/admin/metrics").json() if m["name"] == "routeiq_quality_score"]
+    assert sum(arm["pulls"] for arm in bandit.values()) == 10
+    # Beta(1, 1) priors; each request adds 1 (its outcome) plus 2 (its weighted quality score).
+    assert sum(arm["alpha"] + arm["beta"] - 2 for arm in bandit.values()) == pytest.approx(10 * 3)
+    assert scores  # the same scores the bandit heard are observed as metrics
+
+
 def test_experiment_and_bandit_together_is_a_config_problem(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG)

@@ -66,6 +66,13 @@ class BanditSettings(_Section, frozen=True):
     latency_target_s: Annotated[
         PositiveFloat | None, Meta(description="Successes slower than this earn less reward.")
     ] = None
+    quality_weight: Annotated[
+        NonNegativeFloat,
+        Meta(
+            description="Weight of the evaluator plugin's quality score (0-1) in the reward, against one "
+            "outcome; 0 ignores scores. Needs `evaluator` in `plugins.enabled`."
+        ),
+    ] = 0.0
 
 
 class RoutingSettings(_Section, frozen=True):

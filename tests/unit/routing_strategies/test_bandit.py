@@ -100,8 +100,40 @@ def test_unknown_strategy_outcome_is_an_error() -> None:
         ([Named("a"), Named("a")], {}, "must be unique"),
         ([Named("a")], {"epsilon": 1.5}, "epsilon must be within"),
         ([Named("a")], {"policy": "ucb"}, "policy must be"),
+        ([Named("a")], {"quality_weight": -1.0}, "quality_weight must be"),
     ],
 )
 def test_invalid_configuration(strategies: list[Named], kwargs: dict[str, object], expected: str) -> None:
     with pytest.raises(ConfigurationError, match=expected):
         StrategyBandit(strategies, rng=random.Random(0), **kwargs)  # type: ignore[arg-type]
+
+
+def test_quality_scores_fold_into_the_strategy_that_routed_the_request() -> None:
+    bandit = StrategyBandit([Named("only")], rng=random.Random(0), quality_weight=2.0)
+    ds = [dep(1)]
+    bandit.order(group_of(ds), ds, RouteContext(request_id="r1"))
+    bandit.on_quality("r1", 0.75)
+    bandit.on_quality("r1", 7.0)  # clipped to 1
+    bandit.on_quality("unknown", 0.0)  # never routed here: ignored
+    arm = bandit.stats()["only"]
+    assert (arm.alpha, arm.beta) == pytest.approx((1 + 1.5 + 2.0, 1 + 0.5))
+    assert bandit.quality_reports == 2
+
+
+def test_quality_scores_are_ignored_without_a_weight() -> None:
+    bandit = StrategyBandit([Named("only")], rng=random.Random(0))
+    ds = [dep(1)]
+    bandit.order(group_of(ds), ds, RouteContext(request_id="r1"))
+    bandit.on_quality("r1", 1.0)
+    assert (bandit.stats()["only"].alpha, bandit.quality_reports) == (1.0, 0)
+
+
+def test_a_pipeline_forwards_quality_to_its_bandit() -> None:
+    from routeiq_core.routing.composition import Pipeline, StrategyStage
+
+    bandit = StrategyBandit([Named("only")], rng=random.Random(0), quality_weight=1.0)
+    pipeline = Pipeline([StrategyStage(bandit)])
+    ds = [dep(1)]
+    pipeline.order(group_of(ds), ds, RouteContext(request_id="r1"))
+    pipeline.on_quality("r1", 0.5)
+    assert bandit.stats()["only"].alpha == pytest.approx(1.5)

@@ -45,7 +45,9 @@ class StrategyBandit:
 
     Each strategy has a Beta posterior over its reward, starting uniform. A successful outcome
     earns reward 1, or ``latency_target_s / latency_s`` when it was slower than the target; a failure
-    earns 0. The reward is folded in as ``alpha += r, beta += 1 - r``.
+    earns 0. The reward is folded in as ``alpha += r, beta += 1 - r``. With ``quality_weight > 0``, a
+    quality score in [0, 1] reported later for the request (the evaluator plugin's) is folded in too,
+    as ``alpha += w * q, beta += w * (1 - q)``: strategies whose answers score better win more.
 
     Policies:
         ``thompson``: draw from every posterior, route with the highest draw (explores in proportion
@@ -59,6 +61,7 @@ class StrategyBandit:
         policy: ``thompson`` or ``epsilon-greedy``.
         epsilon: Exploration rate of ``epsilon-greedy``.
         latency_target_s: Latency under which a success earns the full reward; None ignores latency.
+        quality_weight: Weight of a reported quality score against one outcome (0: scores ignored).
         name: Reported as the strategy name.
         remember: How many recent request ids to remember the chosen strategy of.
 
@@ -75,6 +78,7 @@ class StrategyBandit:
         policy: BanditPolicy = "thompson",
         epsilon: float = 0.1,
         latency_target_s: float | None = None,
+        quality_weight: float = 0.0,
         name: str = "bandit",
         remember: int = 10_000,
     ) -> None:
@@ -88,6 +92,8 @@ class StrategyBandit:
             problems.append(f"bandit {name!r}: policy must be 'thompson' or 'epsilon-greedy', got {policy!r}")
         if not 0.0 <= epsilon <= 1.0:
             problems.append(f"bandit {name!r}: epsilon must be within [0, 1], got {epsilon}")
+        if quality_weight < 0:
+            problems.append(f"bandit {name!r}: quality_weight must be >= 0, got {quality_weight}")
         if problems:
             raise ConfigurationError(problems)
         self.name = name
@@ -97,6 +103,8 @@ class StrategyBandit:
         self._policy = policy
         self._epsilon = epsilon
         self._latency_target_s = latency_target_s
+        self._quality_weight = quality_weight
+        self.quality_reports = 0
         self._by_request: cachetools.LRUCache[str, str] = cachetools.LRUCache(maxsize=remember)
 
     def choose(self) -> DeploymentStrategy:
@@ -137,6 +145,20 @@ class StrategyBandit:
         name = self.strategy_for_request(context.request_id) if context.request_id else None
         if name is not None:
             self.record_outcome(name, ok, latency_s)
+
+    def on_quality(self, request_id: str, score: float) -> None:
+        """A quality score in [0, 1] for a routed request (the evaluator's), when ``quality_weight > 0``.
+
+        Unknown or forgotten request ids are ignored; scores outside [0, 1] are clipped.
+        """
+        name = self.strategy_for_request(request_id)
+        if name is None or self._quality_weight <= 0:
+            return
+        quality = min(max(score, 0.0), 1.0)
+        posterior = self._posteriors[name]
+        posterior.alpha += self._quality_weight * quality
+        posterior.beta += self._quality_weight * (1.0 - quality)
+        self.quality_reports += 1
 
     def record_outcome(self, strategy_name: str, ok: bool, latency_s: float | None = None) -> None:
         """Fold in the outcome of a request routed by ``strategy_name``.

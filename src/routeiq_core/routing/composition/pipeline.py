@@ -69,6 +69,13 @@ class Pipeline:
             if report is not None:
                 report(context, ok, latency_s)
 
+    def on_quality(self, request_id: str, score: float) -> None:
+        """Forward a quality score (the evaluator's) to stages that learn from it (bandits)."""
+        for stage in self._stages:
+            report = getattr(stage, "on_quality", None)
+            if report is not None:
+                report(request_id, score)
+
     async def prepare(self, group: ModelGroup, context: RouteContext) -> None:
         """Before :meth:`order`: stages that read shared state (affinity across workers) fetch it."""
         for stage in self._stages:
@@ -164,6 +171,12 @@ class StrategyStage:
         report = getattr(self._strategy, "on_outcome", None)
         if report is not None:
             report(context, ok, latency_s)
+
+    def on_quality(self, request_id: str, score: float) -> None:
+        """Forward a quality score to the strategy if it learns from quality (a bandit)."""
+        report = getattr(self._strategy, "on_quality", None)
+        if report is not None:
+            report(request_id, score)
 
     def apply(
         self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
