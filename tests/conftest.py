@@ -20,6 +20,12 @@ POSTGRES_DSN = os.environ.get("ROUTEIQ_TEST_POSTGRES_DSN", "postgresql://postgre
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``pytest.mark.anyio``) run on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
 def settings() -> Settings:
     """Default settings; tests that need others override this fixture or build their own."""
     return Settings()

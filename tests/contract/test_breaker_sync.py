@@ -11,11 +11,6 @@ from routeiq_adapters.state import RedisBreakerSync
 from routeiq_core.resilience import BreakerConfig, BreakerRegistry, BreakerState
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def worker(redis_url: str) -> tuple[RedisBreakerSync, BreakerRegistry]:
     sync = RedisBreakerSync(redis_url)
     registry = BreakerRegistry(BreakerConfig(failure_threshold=2, cooldown_s=30), on_transition=sync.notify)

@@ -36,11 +36,6 @@ NETWORK_ADAPTERS = ("openai", "litellm")
 MESSAGES = ({"role": "user", "content": "Say hello"},)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Harness:
     """One adapter under test, and how to address a model through it."""

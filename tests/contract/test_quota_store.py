@@ -34,11 +34,6 @@ pytestmark = pytest.mark.anyio
 NOW = 1_700_000_000.5
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def _drop_namespace(store: RedisQuotaStore) -> None:
     client = store._client
     keys = [key async for key in client.scan_iter(match=store.prefix + "*", count=500)]

@@ -33,11 +33,6 @@ OpenStore = Callable[..., RedisAffinityStore]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def open_store(redis_url: str) -> AsyncIterator[OpenStore]:
     """Opens Redis stores (one per simulated worker) in this test's namespace; cleans up after."""
     namespace = f"test-{uuid.uuid4().hex}"

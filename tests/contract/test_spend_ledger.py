@@ -34,11 +34,6 @@ T0 = math.floor(time.time() / HOUR) * HOUR - 5 * HOUR
 """The start of an hour recent enough for the default retention (90 days) of every ledger."""
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Database:
     """One database (a SQLite file or a PostgreSQL schema) on which the test opens ledgers ("workers")."""
 

@@ -27,11 +27,6 @@ from routeiq_core.errors import ConflictError
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Database:
     """One database (a SQLite file or a PostgreSQL schema) on which the test opens stores."""
 

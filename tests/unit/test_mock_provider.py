@@ -15,11 +15,6 @@ from routeiq_core.providers import Operation
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _mock(**behaviour: Any) -> Deployment:
     return Deployment(
         id="mock-d",

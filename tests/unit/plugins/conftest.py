@@ -1,14 +1,9 @@
-"""Async tests here run on asyncio through the anyio pytest plugin."""
+"""Fixtures of the plugin unit tests: in-memory metrics and the plugin dependencies built on them."""
 
 import pytest
 
 from routeiq_adapters.metrics.memory import InMemoryMetrics
 from routeiq_adapters.plugins import PluginDeps
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

@@ -14,11 +14,6 @@ from tests.unit.routing.synthetic import synthetic_table
 TICK_S = 0.002
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def model() -> RoutingModel:
     table = synthetic_table(3000)
