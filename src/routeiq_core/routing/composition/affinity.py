@@ -116,21 +116,26 @@ class AffinityStage:
         self._label = label
         self._shared = shared
 
+    def _store_key(self, group: ModelGroup, context: RouteContext) -> str | None:
+        """Where the request's pin lives: the group and the affinity key (None: no key)."""
+        key = self._key(context)
+        return None if key is None else f"{group.name}\x1f{key}"
+
     async def prepare(self, group: ModelGroup, context: RouteContext) -> None:
         """Adopt the shared pin of the request's key, if any (no-op without a shared store)."""
-        key = self._key(context) if self._shared is not None else None
-        if key is None or self._shared is None:
+        store_key = self._store_key(group, context) if self._shared is not None else None
+        if store_key is None or self._shared is None:
             return
-        pinned = await self._shared.fetch(f"{group.name}\x1f{key}")
+        pinned = await self._shared.fetch(store_key)
         if pinned is not None:
-            self._store.set(f"{group.name}\x1f{key}", pinned, self._ttl_s)
+            self._store.set(store_key, pinned, self._ttl_s)
 
     async def commit(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
         """:meth:`pin` locally, then share the pin (renewing its time to live everywhere)."""
         self.pin(group, context, deployment_id)
-        key = self._key(context) if self._shared is not None else None
-        if key is not None and self._shared is not None:
-            await self._shared.store(f"{group.name}\x1f{key}", deployment_id, self._ttl_s)
+        store_key = self._store_key(group, context) if self._shared is not None else None
+        if store_key is not None and self._shared is not None:
+            await self._shared.store(store_key, deployment_id, self._ttl_s)
 
     def apply(
         self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
@@ -165,6 +170,6 @@ class AffinityStage:
             context: The request's routing context.
             deployment_id: The deployment that answered.
         """
-        key = self._key(context)
-        if key is not None:
-            self._store.set(f"{group.name}\x1f{key}", deployment_id, self._ttl_s)
+        store_key = self._store_key(group, context)
+        if store_key is not None:
+            self._store.set(store_key, deployment_id, self._ttl_s)
