@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.context import CallContext
 from routeiq_core.routing.stats import DeploymentStats
 from routeiq_core.routing.strategy import RouteContext
 
@@ -61,5 +62,5 @@ if __name__ == "__main__":
         stats.observe("d2", 0.2, ok=False)  # the cheapest one keeps failing
     strategy = build_strategy("custom_strategy:CheapestHealthy", rng=random.Random(0), stats=stats)
     group = ModelGroup(name="g", deployments=deployments)
-    ordered = strategy.order(group, deployments, RouteContext(estimated_prompt_tokens=1000))
+    ordered = strategy.order(group, deployments, CallContext(estimated_prompt_tokens=1000))
     print(strategy.name, [d.id for d in ordered])  # cheapest-healthy ['d3', 'd1', 'd2']

@@ -22,9 +22,10 @@ from routeiq_app.middleware import (
     DrainMiddleware,
     RequestIdMiddleware,
 )
-from routeiq_app.routes import admin_routes, get_model, list_models, live, openai_routes, ready
+from routeiq_app.routes import admin_routes, live, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
+from routeiq_app.surfaces.openai import get_model, list_models, openai_routes
 from routeiq_core import __version__
 from routeiq_core.access import Principal
 
@@ -70,18 +71,12 @@ def create_app(container: Container | None = None) -> Litestar:
                 await closed
             container.lifecycle().mark_stopped()
 
-    gate = container.access_gate()
-    hot_routes = openai_routes(
-        container.gateway,
-        gate,
-        container.plugin_manager,
-        container.model_routing(),
-        settings.server.max_request_body_bytes,
-    )
+    reader = container.http_reader()
+    access = container.call_access()
+    hot_routes = openai_routes(container.calls(), reader, settings.server.max_request_body_bytes)
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
-        found: Principal = await gate.principal(request.scope)  # type: ignore[arg-type]
-        return found
+        return await access.identify(reader.credentials(request.scope))  # type: ignore[arg-type]
 
     app = Litestar(
         route_handlers=[live, ready, list_models, get_model, *admin_routes, *hot_routes],
@@ -93,7 +88,8 @@ def create_app(container: Container | None = None) -> Litestar:
             "team_service": _provide(container.team_service),
             "policy_engine": _provide(container.policy_engine),
             "spend_ledger": _provide(container.spend_ledger),
-            "access_gate": _provide(container.access_gate),
+            "call_access": _provide(container.call_access),
+            "http_reader": _provide(container.http_reader),
             "model_routing": _provide(container.model_routing),
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.metrics),

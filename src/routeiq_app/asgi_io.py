@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio
@@ -56,6 +56,10 @@ def decode_object(body: bytes, decoder: msgspec.json.Decoder[dict[str, Any]]) ->
         raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
     try:
         return decoder.decode(body)
+    except RecursionError:
+        raise InvalidRequestError(
+            "The request body is nested too deeply; flatten it.", code="invalid_json"
+        ) from None
     except msgspec.ValidationError:
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json") from None
     except msgspec.DecodeError as exc:
@@ -96,22 +100,8 @@ async def send_json(send: Send, status: int, body: bytes, headers: Headers = ())
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def send_stream(
-    send: Send,
-    receive: Receive,
-    frames: AsyncIterator[bytes],
-    aclose: Callable[[], Awaitable[None]],
-    headers: Headers,
-) -> None:
-    """Send SSE frames as they come; a client disconnect stops the stream. ``aclose`` always runs."""
-    try:
-        await _stream(send, receive, frames, headers)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await aclose()
-
-
-async def _stream(send: Send, receive: Receive, frames: AsyncIterator[bytes], headers: Headers) -> None:
+async def send_stream(send: Send, receive: Receive, frames: AsyncIterator[bytes], headers: Headers) -> None:
+    """Send SSE frames as they come; a client disconnect stops the stream (its owner closes it)."""
     await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]})
     async with anyio.create_task_group() as tg:
 

@@ -14,7 +14,7 @@ from routeiq_app.model_routing import router_problems
 from routeiq_app.routing_setup import select_strategy
 from routeiq_app.settings import Settings
 from routeiq_app.settings.model import DeploymentSettings
-from routeiq_core.catalog import AdapterKind, Deployment, ModelCatalog, ModelGroup
+from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing import DeploymentStats, build_strategy
 
@@ -131,11 +131,10 @@ def _deployment(
     params, info = entry.litellm_params, entry.model_info
     at = f"{where}model_list[{index}]"
     prefix, _, rest = params.model.partition("/")
-    adapter: AdapterKind
     if params.adapter != "auto":
-        adapter = params.adapter
+        adapter: str = params.adapter
     else:
-        adapter = prefix if prefix in NATIVE_PREFIXES and rest else "litellm"  # type: ignore[assignment]
+        adapter = prefix if prefix in NATIVE_PREFIXES and rest else "litellm"
     upstream = (
         params.model
         if adapter == "litellm"

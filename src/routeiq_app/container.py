@@ -14,7 +14,6 @@ from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
-from routeiq_app.access_gate import AccessGate
 from routeiq_app.access_setup import (
     anonymous_principal,
     close_quota_store,
@@ -43,6 +42,7 @@ from routeiq_app.state_setup import (
     health_checks,
     run_breaker_sync,
 )
+from routeiq_app.surfaces.http import HttpRequestReader, parse_networks
 from routeiq_core import __version__
 from routeiq_core.access import (
     Authenticator,
@@ -53,9 +53,9 @@ from routeiq_core.access import (
     QuotaHealthCheck,
     QuotaService,
     TeamService,
-    parse_networks,
 )
 from routeiq_core.access.spend import PriceBook
+from routeiq_core.calls import CallAccess, CallService, Settlement
 from routeiq_core.gateway import Gateway
 from routeiq_core.gateway.health import DeploymentsHealthCheck
 from routeiq_core.health import Lifecycle, Readiness
@@ -146,7 +146,7 @@ class Container(containers.DeclarativeContainer):
         rng=rng,
     )
 
-    # Access: keys, policy, quota, spend (every LLM route goes through access_gate).
+    # Access: keys, policy, quota, spend (every call goes through the call use case, below).
     _keys = settings.provided.keys
     key_hasher = providers.Singleton(key_hasher, settings)
     key_store = providers.Singleton(key_store, settings)
@@ -182,16 +182,19 @@ class Container(containers.DeclarativeContainer):
     )
     spend_ledger = providers.Singleton(spend_ledger, settings, metrics)
     spend_ledger_lifecycle = providers.Resource(run_spend_ledger, spend_ledger)
-    access_gate = providers.Singleton(
-        AccessGate,
+    call_access = providers.Singleton(
+        CallAccess,
         authenticator=authenticator,
         policy=policy_engine,
         quota=quota_service,
-        spend=spend_ledger,
         catalog=catalog,
-        trusted_proxies=providers.Callable(parse_networks, settings.provided.security.trusted_proxies),
         teams=team_store,
         team_cache_ttl_s=_keys.cache_ttl_s,
+    )
+    settlement = providers.Singleton(Settlement, quota=quota_service, spend=spend_ledger, metrics=metrics)
+    http_reader = providers.Singleton(
+        HttpRequestReader,
+        trusted_proxies=providers.Callable(parse_networks, settings.provided.security.trusted_proxies),
     )
 
     model_routing = providers.Singleton(ModelRouting, settings, catalog, provider_clients)
@@ -207,6 +210,16 @@ class Container(containers.DeclarativeContainer):
         metrics=metrics,
     )
     plugin_lifecycle = providers.Resource(run_plugins, plugin_manager)
+
+    # The request use case every surface calls.
+    calls = providers.Singleton(
+        CallService,
+        access=call_access,
+        gateway=gateway,
+        plugins=plugin_manager,
+        settlement=settlement,
+        routed=model_routing.provided.routed,
+    )
 
     health_checks = providers.Callable(
         health_checks,

@@ -14,7 +14,7 @@ from routeiq_core.errors import ConfigurationError
 from routeiq_core.metrics import Metrics
 from routeiq_core.plugins import Plugin, PluginContext, PluginManager
 from routeiq_core.providers import ProviderClient
-from routeiq_core.routing import DeploymentStats, DeploymentStrategy
+from routeiq_core.routing import DeploymentStats, DeploymentStrategy, LearnsQuality
 
 ENTRY_POINT_GROUP = "routeiq.plugins"
 BuiltinFactory = Callable[[str, dict[str, Any]], Plugin | None]
@@ -96,11 +96,11 @@ def builtin_plugin_factory(
 ) -> BuiltinFactory:
     """Builds built-in plugins by name (None for names that are not built in).
 
-    Spend is recorded by the access gate already, so plugins get no ledger (no double counting); the
-    evaluator's scores are observed per deployment (``routeiq_quality_score``) and reported to the
-    deployment strategy when it learns from quality (a bandit with ``quality_weight``).
+    Spend is recorded once, by the call use case's settlement; the evaluator's scores are observed
+    per deployment (``routeiq_quality_score``) and reported to the deployment strategy when it learns
+    from quality (a bandit with ``quality_weight``).
     """
-    learn = getattr(strategy, "on_quality", None)
+    learner: LearnsQuality | None = strategy if isinstance(strategy, LearnsQuality) else None
 
     def provider_for(deployment_id: str) -> tuple[ProviderClient, Deployment]:
         deployment = catalog.deployment(deployment_id)
@@ -113,10 +113,10 @@ def builtin_plugin_factory(
         metrics.observe(
             "routeiq_quality_score", score, deployment=deployment, model_group=ctx.model_group or "-"
         )
-        if learn is not None and ctx.request_id is not None:
-            learn(ctx.request_id, score)
+        if learner is not None and ctx.request_id is not None:
+            learner.on_quality(ctx.request_id, score)
 
-    deps = PluginDeps(metrics=metrics, spend=None, provider_for=provider_for, feedback=feedback)
+    deps = PluginDeps(metrics=metrics, provider_for=provider_for, feedback=feedback)
 
     def build(name: str, config: dict[str, Any]) -> Plugin | None:
         return build_plugin(name, config, deps) if name in BUILTIN_PLUGINS else None

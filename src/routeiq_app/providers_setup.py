@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 
 from routeiq_core.catalog import ModelCatalog
-from routeiq_core.providers import ProviderClient
+from routeiq_core.providers import ProviderClient, WarmsUp
 
 
 def select_clients(
@@ -20,9 +20,8 @@ async def open_clients(clients: Mapping[str, ProviderClient], catalog: ModelCata
     """Container Resource: warm connection pools at startup, close every client at shutdown."""
     deployments = [d for g in catalog.groups for d in g.deployments]
     for client in clients.values():
-        opener = getattr(client, "open", None)
-        if opener is not None:
-            await opener(deployments)
+        if isinstance(client, WarmsUp):
+            await client.open(deployments)
     try:
         yield
     finally:

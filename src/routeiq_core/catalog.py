@@ -10,20 +10,39 @@ import msgspec
 
 from routeiq_core.errors import NotFoundError
 
-AdapterKind = Literal["openai", "litellm", "mock"]
 PriceSource = Literal["config", "price_map", "none"]
+
+
+def token_cost(
+    input_per_mtok: float, output_per_mtok: float, prompt_tokens: int, completion_tokens: int
+) -> float:
+    """The one cost formula: tokens times prices per million tokens, in the price unit (normally USD)."""
+    return (prompt_tokens * input_per_mtok + completion_tokens * output_per_mtok) / 1e6
+
+
+class Price(msgspec.Struct, frozen=True, kw_only=True):
+    """Price per million input and output tokens."""
+
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """Spend for this many tokens."""
+        return token_cost(self.input_per_mtok, self.output_per_mtok, prompt_tokens, completion_tokens)
 
 
 class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     """One upstream that can serve a model group: a provider, an endpoint and an upstream model.
 
-    ``price_source`` tells where the prices came from: ``config``, ``price_map`` (a model price map
+    ``adapter`` names the provider adapter that reaches it (the app registers them by name:
+    ``openai``, ``litellm``, ``mock``); the core only uses it to find the client. ``price_source``
+    tells where the prices came from: ``config``, ``price_map`` (a model price map
     such as LiteLLM's) or ``none`` (nothing priced it, so it costs 0).
     """
 
     id: str
     model_group: str
-    adapter: AdapterKind
+    adapter: str
     upstream_model: str
     api_base: str | None = None
     api_key: str | None = None
@@ -44,9 +63,9 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """Spend in the price unit for this many tokens."""
-        return (
-            prompt_tokens * self.input_price_per_mtok + completion_tokens * self.output_price_per_mtok
-        ) / 1e6
+        return token_cost(
+            self.input_price_per_mtok, self.output_price_per_mtok, prompt_tokens, completion_tokens
+        )
 
 
 class ModelGroup(msgspec.Struct, frozen=True, kw_only=True):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -62,4 +62,13 @@ class ProviderClient(Protocol):
 
     async def aclose(self) -> None:
         """Release pooled connections."""
+        ...
+
+
+@runtime_checkable
+class WarmsUp(Protocol):
+    """A provider client that can open its connection pools before the first request."""
+
+    async def open(self, deployments: Sequence[Deployment]) -> None:
+        """Warm connections to the deployments this client serves (bounded; failures only logged)."""
         ...

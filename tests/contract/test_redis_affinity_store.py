@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 
 from routeiq_adapters.state import RedisAffinityStore
 from routeiq_adapters.state.redis_affinity import PREFIX
-from routeiq_core.routing import RouteContext
+from routeiq_core.context import CallContext
 from routeiq_core.routing.composition import AffinityStage, InMemoryAffinityStore
 from tests.unit.gateway_fakes import ManualClock
 from tests.unit.routing_strategies.support import dep, group_of, ids
@@ -281,7 +281,7 @@ async def test_a_conversation_pinned_by_one_worker_is_honoured_by_another(open_s
     d1, d2, d3 = dep(1), dep(2), dep(3)
     group = group_of([d1, d2, d3])
     conversation = f"c-{uuid.uuid4().hex}"
-    context = RouteContext(conversation_id=conversation)
+    context = CallContext(conversation_id=conversation)
 
     ordered, reason = worker_a.apply(group, [d2, d1, d3], context)  # a's strategy put d2 first
     assert (ordered[0].id, reason) == ("d2", f"affinity: conversation {conversation} pinned → d2")
@@ -299,7 +299,7 @@ async def test_a_shared_re_pin_overrides_a_workers_stale_local_pin(open_store: O
     worker_b = AffinityStage(InMemoryAffinityStore(clock=ManualClock()), shared=shared)
     ds = [dep(1), dep(2), dep(3)]
     group = group_of(ds)
-    context = RouteContext(conversation_id=f"c-{uuid.uuid4().hex}")
+    context = CallContext(conversation_id=f"c-{uuid.uuid4().hex}")
 
     await worker_b.prepare(group, context)
     assert worker_b.apply(group, list(ds), context)[0][0].id == "d1"
@@ -318,7 +318,7 @@ async def test_without_redis_each_worker_keeps_its_own_pins() -> None:
     stage = AffinityStage(InMemoryAffinityStore(clock=ManualClock()), shared=shared)
     ds = [dep(1), dep(2), dep(3)]
     group = group_of(ds)
-    context = RouteContext(conversation_id="c1")
+    context = CallContext(conversation_id="c1")
     try:
         await stage.prepare(group, context)  # neither raises
         assert stage.apply(group, [ds[1], ds[0], ds[2]], context)[0][0].id == "d2"

@@ -9,8 +9,8 @@ import msgspec
 
 from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
 from routeiq_core.errors import UpstreamError
-from routeiq_core.gateway.sse import data_frame
 from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.sse import data_frame
 
 
 class ManualClock:

@@ -11,8 +11,9 @@ import pytest
 
 from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_core.catalog import ModelGroup
+from routeiq_core.context import CallContext
 from routeiq_core.errors import InvalidRequestError, NotFoundError, ServiceUnavailableError, UpstreamError
-from routeiq_core.gateway import Gateway, GatewayRequest
+from routeiq_core.gateway import Gateway
 from routeiq_core.providers import Operation
 from routeiq_core.resilience import (
     BreakerConfig,
@@ -59,9 +60,9 @@ def make(groups: list[ModelGroup], script: dict[str, list[Any]] | None = None, *
     return gateway, client, metrics, clock, breakers
 
 
-def req(model: str = "g", stream: bool = False, tokens: int = 0, usage: bool = False) -> GatewayRequest:
+def req(model: str = "g", stream: bool = False, tokens: int = 0, usage: bool = False) -> CallContext:
     payload = {"model": model, "messages": [{"role": "user", "content": "hi"}], "extra_field": [1]}
-    return GatewayRequest(
+    return CallContext(
         operation=Operation.CHAT,
         model=model,
         payload=payload,
@@ -196,7 +197,7 @@ def test_deadline_stops_retrying() -> None:
     assert client.calls == ["g-0"]
 
 
-async def collect(gw: Gateway, request: GatewayRequest) -> tuple[Any, list[bytes]]:
+async def collect(gw: Gateway, request: CallContext) -> tuple[Any, list[bytes]]:
     stream = await gw.open_stream(request)
     return stream.route, [frame async for frame in stream.frames]
 

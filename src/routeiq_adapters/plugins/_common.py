@@ -29,11 +29,6 @@ def split_frames(chunk: bytes) -> list[bytes]:
     return [event + _FRAME_END for event in chunk.split(_FRAME_END) if event.strip()]
 
 
-def encode_frame(obj: Any) -> bytes:
-    """One SSE ``data:`` frame carrying ``obj`` as JSON."""
-    return b"data: " + msgspec.json.encode(obj) + _FRAME_END
-
-
 def decode_body(body: bytes) -> dict[str, Any] | None:
     """A response body as a JSON object, or None when it is not one."""
     try:

@@ -1,4 +1,4 @@
-"""What the app hands to built-in plugins: metrics, the spend ledger, provider access, feedback."""
+"""What the app hands to built-in plugins: metrics, provider access, feedback, an embedder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import msgspec
 
-from routeiq_core.access.spend import SpendLedger
 from routeiq_core.catalog import Deployment
 from routeiq_core.metrics import Metrics
 from routeiq_core.plugins.port import PluginContext
@@ -25,14 +24,12 @@ class PluginDeps(msgspec.Struct, frozen=True, kw_only=True):
 
     Attributes:
         metrics: Where plugins count and observe.
-        spend: The ledger the cost tracker records into (None: not recorded).
         provider_for: Reaches a deployment by id, for LlamaGuard and the LLM judge (None: unavailable).
         feedback: Takes evaluator scores (None: scores only go to metrics).
         embedder: The semantic cache's embedder (None: a dependency-free ``HashingEmbedder``).
     """
 
     metrics: Metrics
-    spend: SpendLedger | None = None
     provider_for: ProviderLookup | None = None
     feedback: Feedback | None = None
     embedder: Embedder | None = None

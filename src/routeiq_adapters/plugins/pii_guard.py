@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 import msgspec
 
-from routeiq_adapters.plugins._common import Stage, decode_body, encode_frame, enforce, split_frames
+from routeiq_adapters.plugins._common import Stage, decode_body, enforce, split_frames
 from routeiq_adapters.plugins.deps import PluginDeps
 from routeiq_core.guardrails.chat_text import decode_frame, map_request_text, map_response_text
 from routeiq_core.guardrails.pii import Finding, PiiKind, StreamRedactor, redact
 from routeiq_core.guardrails.verdict import Verdict
 from routeiq_core.plugins.port import BasePlugin, Capability, FailureMode, PluginContext, PluginSpec
+from routeiq_core.sse import json_frame
 
 NAME = "pii_guard"
 
@@ -134,9 +135,7 @@ class PiiGuardPlugin(BasePlugin):
         for index, redactor in sorted(state.redactors.items()):
             text = self._drain(ctx, redactor, "", finished=True)
             if text:
-                frames.append(
-                    encode_frame({**state.base, "choices": [self._text_choice(state, index, text)]})
-                )
+                frames.append(json_frame({**state.base, "choices": [self._text_choice(state, index, text)]}))
         state.redactors.clear()
         return frames
 
@@ -157,7 +156,7 @@ class PiiGuardPlugin(BasePlugin):
         mapped = [self._choice(ctx, state, c) for c in choices]
         if all(new is old for new, old in zip(mapped, choices, strict=True)):
             return frame
-        return encode_frame({**chunk, "choices": mapped})
+        return json_frame({**chunk, "choices": mapped})
 
     def _choice(self, ctx: PluginContext, state: _StreamState, choice: Any) -> Any:
         if not isinstance(choice, dict):

@@ -22,8 +22,8 @@ import msgspec
 from routeiq_adapters.providers.http_errors import is_retryable_status, retry_after_seconds
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
-from routeiq_core.gateway.sse import data_frame
 from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.sse import data_frame
 
 # LiteLLM arguments a client must not set through the request body: they would redirect the call
 # (and its key), swap credentials, or change how LiteLLM retries and logs.

@@ -17,9 +17,9 @@ import msgspec
 
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError
-from routeiq_core.gateway.sse import data_frame
 from routeiq_core.gateway.types import estimate_prompt_tokens
 from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.sse import data_frame
 
 
 class MockBehaviour(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -18,6 +18,7 @@ from routeiq_adapters.providers.http_errors import error_from_event, error_from_
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
 from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.sse import data_frame
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
 _PATHS = MappingProxyType(
@@ -206,7 +207,7 @@ def _frame(event: bytes, deployment: Deployment) -> bytes | None:
         if not parts:
             return None
         data = b" ".join(parts)  # JSON split over lines: newlines between tokens are whitespace
-        frame = _DATA + data + b"\n\n"
+        frame = data_frame(data)
     if data.strip() == _DONE:
         return _DONE
     if b'"error"' in data:

@@ -170,9 +170,9 @@ def routing_state(
 ) -> RoutingState:
     """Per-arm assignments and outcomes of an experiment, posteriors of a bandit."""
     require(principal, "deployments.read")
-    learned = msgspec.to_builtins(selected_strategy.stats()) if hasattr(selected_strategy, "stats") else None
-    return RoutingState(
-        strategy=selected_strategy.name,
-        experiment=learned if isinstance(selected_strategy, Experiment) else None,
-        bandit=learned if isinstance(selected_strategy, StrategyBandit) else None,
-    )
+    state = RoutingState(strategy=selected_strategy.name)
+    if isinstance(selected_strategy, Experiment):
+        state.experiment = msgspec.to_builtins(selected_strategy.stats())
+    elif isinstance(selected_strategy, StrategyBandit):
+        state.bandit = msgspec.to_builtins(selected_strategy.stats())
+    return state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -9,18 +10,20 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from routeiq_app.access_gate import AccessGate
+from routeiq_app.surfaces.http import HttpRequestReader
 from routeiq_core.access import Explanation, PolicyEngine, Principal, require
 from routeiq_core.access.spend import SpendFilter, SpendLedger, SpendReport
+from routeiq_core.calls import CallAccess, CallRequest, Credentials, describe_call
 from routeiq_core.errors import InvalidRequestError
+from routeiq_core.providers import Operation
 
 
-class ExplainRequest(msgspec.Struct, kw_only=True):
-    """A request to dry-run: the LLM call's body, and optionally its route and a key to act as."""
+class ExplainRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A call to dry-run: its body, its operation and surface, and optionally a key to act as."""
 
     body: dict[str, Any]
-    route: str = "/v1/chat/completions"
-    method: str = "POST"
+    operation: Operation = Operation.CHAT
+    surface: str = "openai"
     as_key: str | None = None
 
 
@@ -29,7 +32,8 @@ async def explain_policy(
     request: Request,  # type: ignore[type-arg]
     principal: NamedDependency[Principal],
     policy_engine: NamedDependency[PolicyEngine],
-    access_gate: NamedDependency[AccessGate],
+    call_access: NamedDependency[CallAccess],
+    http_reader: NamedDependency[HttpRequestReader],
 ) -> Explanation:
     """Which rule matches and why, for every rule in order; nothing is sent anywhere."""
     require(principal, "policy.explain")
@@ -37,12 +41,20 @@ async def explain_policy(
         ask = msgspec.json.decode(await request.body(), type=ExplainRequest)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise InvalidRequestError(f"Invalid explain request: {exc}") from None
+    credentials = http_reader.credentials(request.scope)  # type: ignore[arg-type]
     subject = principal
     if ask.as_key is not None:
-        headers = [(b"authorization", f"Bearer {ask.as_key}".encode())]
-        subject = await access_gate.principal({"headers": headers})
-    scope = {**request.scope, "path": ask.route, "method": ask.method}
-    return policy_engine.explain(access_gate.facts(scope, subject, ask.body))
+        subject = await call_access.identify(Credentials(token=ask.as_key))
+    call = CallRequest(payload=ask.body, stream=bool(ask.body.get("stream")))
+    context = describe_call(
+        call,
+        operation=ask.operation,
+        principal=subject,
+        surface=ask.surface,
+        received_at=time.time(),
+        source_ip=credentials.client_address,
+    )
+    return policy_engine.explain(context)
 
 
 @get("/admin/spend", summary="Spend per key, team and model group", tags=["admin"])

@@ -137,10 +137,13 @@ def _build(cls: type[msgspec.Struct], data: Any, path: Path, raw: _Raw, env: Map
         return None
     infos = {info.name: info for info in schema.fields(cls)}
     collect_into: str | None = getattr(cls, "__collect_unknown__", None)
+    replaced: dict[str, str] = getattr(cls, "__replaced_keys__", {})
     collected: dict[str, Any] = {}
     for key in data:
         if key not in infos and collect_into is not None:
             collected[str(key)] = data[key]
+        elif key in replaced:
+            raw.problems.append(f"{raw.source((*path, str(key))).label}: no longer a key: {replaced[key]}")
         elif key not in infos:
             hint = difflib.get_close_matches(str(key), list(infos), n=1, cutoff=0.6)
             label = raw.source((*path, str(key))).label

@@ -4,7 +4,7 @@ Everything here is pure: the stores are ports (``KeyStore``, ``QuotaStore``, ``S
 adapters live in :mod:`routeiq_adapters`.
 """
 
-from routeiq_core.access.auth import Authenticator, bearer_token, client_ip, parse_networks
+from routeiq_core.access.auth import Authenticator
 from routeiq_core.access.errors import (
     BudgetExceededError,
     KeyStoreError,
@@ -70,7 +70,6 @@ from routeiq_core.access.spend import (
     SpendRecord,
     SpendReport,
     SpendTotals,
-    call_cost,
 )
 from routeiq_core.access.teams import (
     NewTeam,
@@ -148,17 +147,13 @@ __all__ = [
     "TokenRange",
     "VirtualKey",
     "Window",
-    "bearer_token",
     "bucket_of",
-    "call_cost",
     "can_grant",
     "can_manage",
-    "client_ip",
     "enforce",
     "generate_key",
     "has_permission",
     "parse_limits",
-    "parse_networks",
     "refusal_error",
     "require",
     "require_model",

@@ -1,17 +1,16 @@
-"""Authentication: from a bearer key to a :class:`Principal`, and the client address for rules.
+"""Authentication: from a presented key to a :class:`Principal`.
 
-Identity comes from the ``Authorization: Bearer`` key alone. Headers such as ``x-user-id`` or
-``x-team-id`` and keys in query strings are never read: anyone can send them.
+Identity comes from the key alone (surfaces read it from ``Authorization: Bearer``). Headers such as
+``x-user-id`` or ``x-team-id`` and keys in query strings are never used: anyone can send them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 
 import anyio
 
@@ -21,18 +20,6 @@ from routeiq_core.access.principal import Principal
 from routeiq_core.errors import AuthenticationError, RouteIQError
 
 logger = logging.getLogger("routeiq.auth")
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header value, if any."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def _digest(value: str) -> bytes:
@@ -80,10 +67,16 @@ class Authenticator:
         """Whether requests without a key are admitted (as the anonymous principal)."""
         return self._anonymous is not None
 
-    async def authenticate_headers(self, headers: Headers) -> Principal:
-        """The principal of a request's headers: only ``Authorization`` is read (see :meth:`authenticate`)."""
-        authorization = next((v for k, v in _pairs(headers) if k.lower() == "authorization"), None)
-        return await self.authenticate(bearer_token(authorization))
+    async def identify(self, token: str | None) -> Principal:
+        """The principal of a key as presented, with the open gateway's leniency.
+
+        An open gateway (no master key) admits any key that is not a RouteIQ virtual key as the
+        anonymous caller, so OpenAI clients that insist on some key work; a RouteIQ key is still
+        checked (a revoked one is refused), so its limits apply. Otherwise see :meth:`authenticate`.
+        """
+        if self._anonymous is not None and (token is None or not token.startswith(KEY_PREFIX)):
+            return self._anonymous
+        return await self.authenticate(token)
 
     async def authenticate(self, token: str | None) -> Principal:
         """The principal a bearer token stands for.
@@ -128,71 +121,3 @@ class Authenticator:
             )
             raise AuthenticationError(f"This API key is {status}.", code=f"key_{status}")
         return record.principal()
-
-
-def parse_networks(texts: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """CIDRs (or single addresses) of trusted proxies.
-
-    Raises:
-        ValueError: naming every entry that is not an address or network.
-    """
-    networks: list[IPNetwork] = []
-    problems: list[str] = []
-    for text in texts:
-        try:
-            networks.append(ipaddress.ip_network(text.strip(), strict=False))
-        except ValueError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise ValueError("; ".join(problems))
-    return tuple(networks)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    text = text.strip()
-    if text.startswith("[") and "]" in text:  # [v6]:port
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:  # v4:port
-        text = text.partition(":")[0]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _pairs(headers: Headers) -> Iterable[tuple[str, str]]:
-    return headers.items() if isinstance(headers, Mapping) else headers
-
-
-def _forwarded_for(headers: Headers) -> list[str]:
-    hops: list[str] = []
-    for name, value in _pairs(headers):
-        if name.lower() == "x-forwarded-for":
-            hops.extend(part.strip() for part in value.split(",") if part.strip())
-    return hops
-
-
-def client_ip(headers: Headers, peer: str | None, trusted_proxies: Sequence[IPNetwork]) -> str | None:
-    """The client's address: the peer, unless the peer is a trusted proxy.
-
-    ``X-Forwarded-For`` is honoured only when the direct peer is inside ``trusted_proxies``; the list
-    is then walked from the right, skipping trusted proxies, and the first other address is the
-    client. Entries a client prepended itself are never reached, so spoofing it gains nothing.
-    """
-    if peer is None:
-        return None
-    current = _address(peer)
-    if current is None or not _trusted(current, trusted_proxies):
-        return str(current) if current is not None else peer
-    for hop in reversed(_forwarded_for(headers)):
-        address = _address(hop)
-        if address is None:
-            break  # garbage from an untrusted hop: stop at the last proxy we trust
-        current = address
-        if not _trusted(address, trusted_proxies):
-            break
-    return str(current)
-
-
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: Sequence[IPNetwork]) -> bool:
-    return any(address in network for network in networks)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
 from routeiq_core.access.policy_rules import Check, PolicyMatch, RequestFacts, TimeWindow, TokenRange
+from routeiq_core.providers import Operation
+from routeiq_core.surfaces import SURFACES
 
 Condition = Callable[[RequestFacts], Check]
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -27,12 +29,12 @@ def compile_match(match: PolicyMatch, path: str, problems: list[str]) -> tuple[C
     for name, allowed, get in identity:
         if allowed:
             conditions.append(_exact(name, tuple(allowed), get))
-    if match.methods:
-        conditions.append(
-            _exact("method", tuple(m.upper() for m in match.methods), lambda f: f.method.upper())
-        )
-    if match.routes:
-        conditions.append(_glob("route", match.routes, lambda f: f.route))
+    if match.operations:
+        _known("operations", match.operations, [o.value for o in Operation], f"{path}.operations", problems)
+        conditions.append(_exact("operation", match.operations, lambda f: str(f.operation)))
+    if match.surfaces:
+        _known("surfaces", match.surfaces, sorted(SURFACES), f"{path}.surfaces", problems)
+        conditions.append(_exact("surface", match.surfaces, lambda f: f.surface))
     if match.models:
         conditions.append(_glob("model", match.models, lambda f: f.model))
     if match.stream is not None:
@@ -46,6 +48,14 @@ def compile_match(match: PolicyMatch, path: str, problems: list[str]) -> tuple[C
     if match.time is not None:
         conditions.append(_time_window(match.time, f"{path}.time", problems))
     return tuple(conditions)
+
+
+def _known(what: str, names: Sequence[str], known: Sequence[str], path: str, problems: list[str]) -> None:
+    problems.extend(
+        f"{path}: {name!r} is not one of the {what} ({', '.join(known)})"
+        for name in names
+        if name not in known
+    )
 
 
 def _exact(name: str, allowed: tuple[str, ...], get: Callable[[RequestFacts], str | None]) -> Condition:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal, Protocol
 
 import msgspec
 
@@ -38,17 +38,25 @@ class TimeWindow(_Config, frozen=True):
 class PolicyMatch(_Config, frozen=True):
     """What a rule matches. Every field left empty matches anything; all set fields must match.
 
-    ``routes`` and ``models`` are shell-style globs (``/v1/chat/*``, ``gpt-4*``); identity fields
-    compare exactly and come from the authenticated principal, never from request headers.
+    ``operations`` (``chat``, ``completions``, ``embeddings``) and ``surfaces`` (the protocol a call
+    arrived in: ``openai``, ``library``) compare exactly; ``models`` are shell-style globs
+    (``gpt-4*``); identity fields compare exactly and come from the authenticated principal, never
+    from request headers.
     """
+
+    __replaced_keys__: ClassVar[dict[str, str]] = {
+        "routes": "policies match what a call does, not its HTTP path: use operations (chat, "
+        "completions, embeddings) and/or surfaces (openai, library)",
+        "methods": "policies match what a call does, not its HTTP method: use operations and/or surfaces",
+    }
 
     kinds: tuple[PrincipalKind, ...] = ()
     key_ids: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
     roles: tuple[Role, ...] = ()
-    routes: tuple[str, ...] = ()
-    methods: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()
+    surfaces: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     max_tokens: TokenRange | None = None
     stream: bool | None = None
@@ -86,30 +94,56 @@ class PolicyConfig(_Config, frozen=True):
     rules: tuple[PolicyRule, ...] = ()
 
 
-class RequestFacts(msgspec.Struct, frozen=True, kw_only=True):
-    """What the policy engine may know about a request; built by the delivery layer after auth.
+class RequestFacts(Protocol):
+    """What the policy engine reads of a request: a view of the call's context, built after auth.
 
-    Attributes:
-        principal: The authenticated caller.
-        route: The request path, e.g. ``/v1/chat/completions``.
-        method: The HTTP method.
-        model: The model group asked for, if any.
-        max_tokens: The request's ``max_tokens`` (None: not set, treated as unbounded).
-        stream: Whether the request streams.
-        tools: Whether the request carries tools/functions.
-        source_ip: The client address (see ``client_ip``: forwarded only by trusted proxies).
-        at: When, timezone-aware (defaults to now, UTC).
+    :class:`routeiq_core.context.CallContext` implements it.
     """
 
-    principal: Principal
-    route: str
-    method: str = "POST"
-    model: str | None = None
-    max_tokens: int | None = None
-    stream: bool = False
-    tools: bool = False
-    source_ip: str | None = None
-    at: dt.datetime = msgspec.field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller."""
+        ...
+
+    @property
+    def operation(self) -> str:
+        """What is asked: ``chat``, ``completions``, ``embeddings``."""
+        ...
+
+    @property
+    def surface(self) -> str:
+        """The protocol the call arrived in (``openai``, ``library``)."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model asked for (after a routed name picked one)."""
+        ...
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The request's output cap (None: not set, treated as unbounded)."""
+        ...
+
+    @property
+    def stream(self) -> bool:
+        """Whether the request streams."""
+        ...
+
+    @property
+    def tools(self) -> bool:
+        """Whether the request carries tools/functions."""
+        ...
+
+    @property
+    def source_ip(self) -> str | None:
+        """The client address (the surface honours forwarding headers from trusted proxies only)."""
+        ...
+
+    @property
+    def at(self) -> dt.datetime:
+        """When the call arrived, timezone-aware."""
+        ...
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,8 +1,9 @@
-"""Spend: the cost of a call from deployment prices, and the ``SpendLedger`` port that reports it.
+"""Spend: worst-case prices for estimates, and the ``SpendLedger`` port that reports what calls cost.
 
-Prices are per million tokens in the deployment's price unit (normally USD). The cost of a finished
-call uses the deployment that served it; the *estimate* reserved before the call uses the most
-expensive deployment of the model group, because the router has not picked one yet.
+Prices are per million tokens in the deployment's price unit (normally USD), priced by the one
+formula in :func:`routeiq_core.catalog.token_cost`. The cost of a finished call uses the deployment
+that served it (computed once, at settlement); the *estimate* reserved before the call uses the
+most expensive deployment of the model group, because the router has not picked one yet.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from typing import Protocol
 
 import msgspec
 
-from routeiq_core.catalog import Deployment, ModelCatalog
+from routeiq_core.catalog import ModelCatalog, Price
+
+__all__ = [
+    "BufferedSpendLedger",
+    "Price",
+    "PriceBook",
+    "SpendFilter",
+    "SpendLedger",
+    "SpendLedgerError",
+    "SpendRecord",
+    "SpendReport",
+    "SpendTotals",
+]
 from routeiq_core.errors import ServiceUnavailableError
-
-
-class Price(msgspec.Struct, frozen=True, kw_only=True):
-    """Price per million input and output tokens."""
-
-    input_per_mtok: float = 0.0
-    output_per_mtok: float = 0.0
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """Spend for this many tokens."""
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
 
 
 class PriceBook:
@@ -57,11 +59,6 @@ class PriceBook:
     def estimate(self, model_group: str, prompt_tokens: int, completion_tokens: int) -> float:
         """The most this many tokens can cost in ``model_group``."""
         return self.price(model_group).cost(prompt_tokens, completion_tokens)
-
-
-def call_cost(deployment: Deployment, prompt_tokens: int, completion_tokens: int) -> float:
-    """What a finished call cost on the deployment that served it."""
-    return deployment.cost(prompt_tokens, completion_tokens)
 
 
 class SpendRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from routeiq_core.providers import Usage
+from routeiq_core.sse import json_frame
 
 
 class CachedResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,11 +31,6 @@ class CachedResponse(msgspec.Struct, frozen=True, kw_only=True):
     model_group: str
     created: float
     usage: Usage | None = None
-
-
-def _frame(obj: dict[str, Any]) -> bytes:
-    # Same bytes as ``gateway.sse.data_frame``; not imported so the cache does not load the gateway.
-    return b"data: " + msgspec.json.encode(obj) + b"\n\n"
 
 
 def _pieces(text: str, size: int | None) -> list[str]:
@@ -64,22 +60,26 @@ def _chat_choice_deltas(choice: dict[str, Any], piece_chars: int | None) -> list
 def _chat_frames(base: dict[str, Any], choice: dict[str, Any], piece_chars: int | None) -> list[bytes]:
     index = choice.get("index", 0)
     frames = [
-        _frame({**base, "choices": [{"index": index, "delta": d, "logprobs": None, "finish_reason": None}]})
+        json_frame(
+            {**base, "choices": [{"index": index, "delta": d, "logprobs": None, "finish_reason": None}]}
+        )
         for d in _chat_choice_deltas(choice, piece_chars)
     ]
     final = {"index": index, "delta": {}, "logprobs": None, "finish_reason": choice.get("finish_reason")}
-    return [*frames, _frame({**base, "choices": [final]})]
+    return [*frames, json_frame({**base, "choices": [final]})]
 
 
 def _text_frames(base: dict[str, Any], choice: dict[str, Any], piece_chars: int | None) -> list[bytes]:
     index = choice.get("index", 0)
     text = choice.get("text")
     frames = [
-        _frame({**base, "choices": [{"index": index, "text": p, "logprobs": None, "finish_reason": None}]})
+        json_frame(
+            {**base, "choices": [{"index": index, "text": p, "logprobs": None, "finish_reason": None}]}
+        )
         for p in _pieces(text if isinstance(text, str) else "", piece_chars)
     ]
     final = {"index": index, "text": "", "logprobs": None, "finish_reason": choice.get("finish_reason")}
-    return [*frames, _frame({**base, "choices": [final]})]
+    return [*frames, json_frame({**base, "choices": [final]})]
 
 
 def _is_chat(body: Any) -> bool:
@@ -126,5 +126,5 @@ def replay_frames(
         usage = body.get("usage")
         if usage is None and entry.usage is not None:
             usage = msgspec.to_builtins(entry.usage)
-        frames.append(_frame({**base, "choices": [], "usage": usage}))
+        frames.append(json_frame({**base, "choices": [], "usage": usage}))
     return frames

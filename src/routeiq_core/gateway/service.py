@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import anyio
 
 from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
+from routeiq_core.context import CallContext, RouteDecision
 from routeiq_core.errors import (
     InvalidRequestError,
     ServiceUnavailableError,
@@ -20,27 +21,35 @@ from routeiq_core.errors import (
     UpstreamTimeoutError,
 )
 from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay
-from routeiq_core.gateway.types import GatewayRequest, GatewayResponse, GatewayStream, RouteDecision
+from routeiq_core.gateway.types import GatewayResponse, GatewayStream
 from routeiq_core.metrics import Metrics
 from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
 from routeiq_core.resilience.circuit_breaker import BreakerRegistry, CircuitBreaker
 from routeiq_core.resilience.retry import RetryPolicy
 from routeiq_core.routing.stats import DeploymentStats
-from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
+from routeiq_core.routing.strategy import (
+    DeploymentStrategy,
+    LearnsOutcomes,
+    LearnsServed,
+    PreparesRoute,
+)
 
 logger = logging.getLogger("routeiq.gateway")
 T = TypeVar("T")
+BeforeCall = Callable[[Deployment], Awaitable[None]]
+"""Awaited before each attempt with the deployment it goes to (plugins' ``before_call``)."""
 # Upstream answers that say "this deployment is misconfigured", not "this request is bad".
 _DEPLOYMENT_FAULTS = frozenset({401, 403, 404})
 
 
 class Gateway:
-    """Serves OpenAI-shaped requests over a catalog of model groups.
+    """Routes and calls: serves a call's context over a catalog of model groups.
 
-    Per request: resolve the model group, order its deployments with the strategy, try them with
-    retries (exponential backoff with jitter) within an overall deadline, skip deployments whose
-    breaker is open, then try the configured fallback groups. Every retry, fallback and breaker
-    transition is counted in ``metrics`` and logged with the request id.
+    Per request: take the call's model group (resolved by the use case, or resolved here), order its
+    deployments with the strategy, try them with retries (exponential backoff with jitter) within an
+    overall deadline, skip deployments whose breaker is open, then try the configured fallback
+    groups. Every retry, fallback and breaker transition is counted in ``metrics`` and logged with
+    the request id. What the strategy can do besides ordering (prepare, learn) is checked here once.
     """
 
     def __init__(
@@ -61,6 +70,9 @@ class Gateway:
         self.catalog = catalog
         self._clients = clients
         self._strategy = strategy
+        self._prepare = strategy if isinstance(strategy, PreparesRoute) else None
+        self._served = strategy if isinstance(strategy, LearnsServed) else None
+        self._learner = strategy if isinstance(strategy, LearnsOutcomes) else None
         self._breakers = breakers
         self._retry = retry
         self._metrics = metrics
@@ -70,20 +82,20 @@ class Gateway:
         self._clock = clock
         self._sleep = sleep
 
-    async def complete(self, request: GatewayRequest) -> GatewayResponse:
+    async def complete(self, request: CallContext, before_call: BeforeCall | None = None) -> GatewayResponse:
         """Answer a non-streaming request."""
 
         async def call(d: Deployment, timeout_s: float) -> ProviderReply:
             client = self._clients[d.adapter]
             return await client.send(d, request.operation, self._payload(request, d), timeout_s=timeout_s)
 
-        reply, route = await self._attempt(request, call)
+        reply, route = await self._attempt(request, call, before_call)
         self.stats.ended(route.deployment_id)
         if reply.usage is not None:
             self.record_usage(route, reply.usage)
         return GatewayResponse(body=reply.body, usage=reply.usage, route=route)
 
-    async def open_stream(self, request: GatewayRequest) -> GatewayStream:
+    async def open_stream(self, request: CallContext, before_call: BeforeCall | None = None) -> GatewayStream:
         """Start a streaming request; failover happens until the first frame arrives."""
 
         async def call(d: Deployment, timeout_s: float) -> tuple[Any, bytes | None, Deployment]:
@@ -93,7 +105,7 @@ class Gateway:
             first = await open_first_frame(frames, timeout_s, d.id)
             return frames, first, d
 
-        (frames, first, deployment), route = await self._attempt(request, call)
+        (frames, first, deployment), route = await self._attempt(request, call, before_call)
         ended = False
 
         def end() -> None:
@@ -106,12 +118,16 @@ class Gateway:
             self.record_usage(route, usage)
             stream.usage = usage
 
+        def on_events(count: int) -> None:
+            stream.events += count
+
         relayed = relay(
             frames,
             first,
             client_wants_usage=request.client_wants_usage,
             on_failure=lambda exc: self._stream_failed(deployment, route, exc),
             on_usage=on_usage,
+            on_events=on_events,
             on_end=end,
         )
 
@@ -124,18 +140,13 @@ class Gateway:
         return stream
 
     def record_usage(self, route: RouteDecision, usage: Usage) -> None:
-        """Account a call's tokens and spend (quota settlement hooks in here)."""
+        """Account a call's tokens per deployment (usage-based routing and the token counters)."""
         self.stats.add_tokens(route.deployment_id, usage.total_tokens)
         labels = {"model_group": route.model_group, "deployment": route.deployment_id}
         self._metrics.increment("routeiq_prompt_tokens", usage.prompt_tokens, **labels)
         self._metrics.increment("routeiq_completion_tokens", usage.completion_tokens, **labels)
-        deployment = self.catalog.deployment(route.deployment_id)
-        if deployment is not None:
-            self._metrics.increment(
-                "routeiq_spend", deployment.cost(usage.prompt_tokens, usage.completion_tokens), **labels
-            )
 
-    def _payload(self, request: GatewayRequest, d: Deployment) -> dict[str, Any]:
+    def _payload(self, request: CallContext, d: Deployment) -> dict[str, Any]:
         payload = {**request.payload, "model": d.upstream_model}
         if request.stream and request.operation is not Operation.EMBEDDINGS:
             options = payload.get("stream_options")
@@ -151,18 +162,13 @@ class Gateway:
         logger.warning("stream from %s failed after its first frame: %s", d.id, exc.message)
 
     async def _attempt(
-        self, request: GatewayRequest, call: Callable[[Deployment, float], Awaitable[T]]
+        self,
+        request: CallContext,
+        call: Callable[[Deployment, float], Awaitable[T]],
+        before_call: BeforeCall | None,
     ) -> tuple[T, RouteDecision]:
         """Try the request's group, then its context-window and configured fallbacks, in order."""
-        progress = _Progress(deadline=self._clock() + self._timeout_s)
-        context = RouteContext(
-            request_id=request.request_id,
-            estimated_prompt_tokens=request.estimated_prompt_tokens,
-            tags=request.tags,
-            conversation_id=request.conversation_id,
-            user=request.user,
-            key_id=request.key_id,
-        )
+        progress = _Progress(deadline=self._clock() + self._timeout_s, before_call=before_call)
         queue = self._initial_groups(request)
         tried: list[str] = []
         while queue:
@@ -172,7 +178,7 @@ class Gateway:
             if tried:
                 self._count("routeiq_fallbacks", request, from_group=tried[-1], to_group=group.name)
             tried.append(group.name)
-            result = await self._try_group(group, request, context, call, progress)
+            result = await self._try_group(group, request, call, progress)
             if result is not None:
                 return result
             if progress.overflowed:
@@ -193,17 +199,15 @@ class Gateway:
     async def _try_group(
         self,
         group: ModelGroup,
-        request: GatewayRequest,
-        context: RouteContext,
+        request: CallContext,
         call: Callable[[Deployment, float], Awaitable[T]],
         progress: _Progress,
     ) -> tuple[T, RouteDecision] | None:
         """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
         candidates = [d for d in group.deployments if _fits(d, request.estimated_prompt_tokens)]
-        prepare = getattr(self._strategy, "prepare", None)
-        if prepare is not None:  # e.g. affinity shared across workers reads its pin first
-            await prepare(group, context)
-        order = self._strategy.order(group, candidates, context)
+        if self._prepare is not None:  # e.g. affinity shared across workers reads its pin first
+            await self._prepare.prepare(group, request)
+        order = self._strategy.order(group, candidates, request)
         if not order:
             progress.unroutable.append(group.name)
         tries = 0
@@ -215,8 +219,9 @@ class Gateway:
                 raise self._deadline_error(request, progress.attempts, progress.last_error)
             tries += 1
             progress.attempts += 1
-            if request.before_call is not None:
-                await request.before_call(d)
+            request.deployment = d
+            if progress.before_call is not None:
+                await progress.before_call(d)
             self.stats.started(d.id)
             started = self._clock()
             try:
@@ -232,7 +237,7 @@ class Gateway:
                     breaker.release_probe()
                     raise
                 self.stats.observe(d.id, self._clock() - started, ok=False)
-                self._report(context, False, None)
+                self._report(request, False, None)
                 breaker.record_failure()
                 self._count(
                     "routeiq_upstream_failures", request, deployment=d.id, status=str(exc.status_code)
@@ -246,11 +251,10 @@ class Gateway:
                 breaker.release_probe()
                 raise
             self.stats.observe(d.id, self._clock() - started, ok=True)
-            self._report(context, True, self._clock() - started)
+            self._report(request, True, self._clock() - started)
             breaker.record_success()
-            on_routed = getattr(self._strategy, "on_routed", None)
-            if on_routed is not None:  # e.g. conversation affinity learns who actually served
-                await on_routed(group, context, d.id)
+            if self._served is not None:  # e.g. conversation affinity learns who actually served
+                await self._served.on_routed(group, request, d.id)
             route = RouteDecision(
                 model_group=group.name,
                 deployment_id=d.id,
@@ -260,13 +264,12 @@ class Gateway:
             return result, route
         return None
 
-    def _report(self, context: RouteContext, ok: bool, latency_s: float | None) -> None:
+    def _report(self, context: CallContext, ok: bool, latency_s: float | None) -> None:
         """Strategies that learn from outcomes (experiments, bandits) hear about every attempt."""
-        report = getattr(self._strategy, "on_outcome", None)
-        if report is not None:
-            report(context, ok, latency_s)
+        if self._learner is not None:
+            self._learner.on_outcome(context, ok, latency_s)
 
-    async def _backoff(self, progress: _Progress, request: GatewayRequest, breaker: CircuitBreaker) -> bool:
+    async def _backoff(self, progress: _Progress, request: CallContext, breaker: CircuitBreaker) -> bool:
         last = progress.last_error
         wait = self._retry.delay(progress.attempts, self._rng, last.retry_after_s if last else None)
         if self._clock() + wait >= progress.deadline:
@@ -276,8 +279,8 @@ class Gateway:
         await self._sleep(wait)
         return True
 
-    def _initial_groups(self, request: GatewayRequest) -> list[ModelGroup]:
-        group = self.catalog.resolve(request.model)
+    def _initial_groups(self, request: CallContext) -> list[ModelGroup]:
+        group = request.group or self.catalog.resolve(request.model)
         tokens = request.estimated_prompt_tokens
         limit = group.max_context_tokens
         if limit is not None and tokens > limit:
@@ -297,11 +300,11 @@ class Gateway:
     def _resolve(self, names: tuple[str, ...]) -> list[ModelGroup]:
         return [g for name in names if (g := self.catalog.get(name)) is not None]
 
-    def _count(self, name: str, request: GatewayRequest, **labels: str) -> None:
+    def _count(self, name: str, request: CallContext, **labels: str) -> None:
         self._metrics.increment(name, 1.0, model=request.model, **labels)
 
     def _deadline_error(
-        self, request: GatewayRequest, attempts: int, last: UpstreamError | None
+        self, request: CallContext, attempts: int, last: UpstreamError | None
     ) -> UpstreamError:
         detail = f"; last error: {last.message}" if last else ""
         return UpstreamTimeoutError(
@@ -310,7 +313,7 @@ class Gateway:
         )
 
     def _exhausted(
-        self, request: GatewayRequest, groups: list[str], attempts: int, last: UpstreamError | None
+        self, request: CallContext, groups: list[str], attempts: int, last: UpstreamError | None
     ) -> Exception:
         if last is not None:
             logger.warning("%s failed after %d attempts over %s", request.model, attempts, ", ".join(groups))
@@ -333,8 +336,9 @@ class Gateway:
 class _Progress:
     """What one request's attempts have done so far."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, before_call: BeforeCall | None) -> None:
         self.deadline = deadline
+        self.before_call = before_call
         self.attempts = 0
         self.last_error: UpstreamError | None = None
         self.overflowed = False

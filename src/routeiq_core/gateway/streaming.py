@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+import types
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import anyio
 
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
-from routeiq_core.gateway.sse import DONE, error_frame, frame_usage
 from routeiq_core.providers import Usage
+from routeiq_core.sse import DONE, error_frame, frame_usage
 
 logger = logging.getLogger("routeiq.gateway")
 
@@ -44,14 +45,16 @@ async def relay(
     client_wants_usage: bool,
     on_failure: Callable[[UpstreamError], None],
     on_usage: Callable[[Usage], None],
+    on_events: Callable[[int], None],
     on_end: Callable[[], None],
 ) -> AsyncIterator[bytes]:
     """Yield the client's frames (chunks of one or more): the first, the rest as they come, then ``[DONE]``.
 
     The gateway always asks upstreams for usage; a usage-only frame is accounted and dropped unless
-    the client asked for it (``stream_options.include_usage``). A failure after the first frame
-    ends the stream with an SSE error frame, never silently. Closing this iterator closes the
-    upstream stream, which cancels the upstream request.
+    the client asked for it (``stream_options.include_usage``). ``on_events`` hears how many SSE
+    events each chunk passed on (a cut stream's usage is estimated from them). A failure after the
+    first frame ends the stream with an SSE error frame, never silently. Closing this iterator
+    closes the upstream stream, which cancels the upstream request.
     """
     usage: Usage | None = None
     try:
@@ -61,6 +64,7 @@ async def relay(
                 pending, found = _take_usage(pending, keep_usage_only=client_wants_usage)
                 usage = found or usage
             if pending:
+                on_events(pending.count(b"\n\n"))
                 yield pending
             pending = await anext(frames, None)
     except UpstreamError as exc:
@@ -101,11 +105,13 @@ async def close_quietly(frames: AsyncIterator[bytes]) -> None:
     """Close an async iterator if it can be closed, shielded from cancellation.
 
     An async generator that already ran to its end (its frame is gone) needs nothing: the common
-    case costs no cancel scope.
+    case costs no cancel scope. Iterators without ``aclose`` have nothing to close.
     """
-    if getattr(frames, "ag_frame", True) is None:
-        return
-    aclose = getattr(frames, "aclose", None)
-    if aclose is not None:
+    if isinstance(frames, types.AsyncGeneratorType):
+        if frames.ag_frame is None:
+            return
         with anyio.CancelScope(shield=True):
-            await aclose()
+            await frames.aclose()
+    elif isinstance(frames, AsyncGenerator):
+        with anyio.CancelScope(shield=True):
+            await frames.aclose()

@@ -7,37 +7,8 @@ from typing import Any
 
 import msgspec
 
-from routeiq_core.catalog import Deployment
+from routeiq_core.context import RouteDecision
 from routeiq_core.providers import Operation, Usage
-
-
-class GatewayRequest(msgspec.Struct, kw_only=True):
-    """One client call, decoded once by the delivery layer.
-
-    ``payload`` is the client's JSON object; fields the gateway does not model pass through.
-    """
-
-    operation: Operation
-    model: str
-    payload: dict[str, Any]
-    stream: bool = False
-    client_wants_usage: bool = False
-    estimated_prompt_tokens: int = 0
-    request_id: str | None = None
-    tags: tuple[str, ...] = ()
-    conversation_id: str | None = None
-    user: str | None = None
-    key_id: str | None = None
-    before_call: Callable[[Deployment], Awaitable[None]] | None = None
-
-
-class RouteDecision(msgspec.Struct, kw_only=True):
-    """Where a request went and how many attempts it took (also sent as ``x-routeiq-*`` headers)."""
-
-    model_group: str
-    deployment_id: str
-    strategy: str
-    attempts: int
 
 
 class GatewayResponse(msgspec.Struct, kw_only=True):
@@ -59,6 +30,8 @@ class GatewayStream(msgspec.Struct, kw_only=True):
     frames: AsyncIterator[bytes]
     aclose: Callable[[], Awaitable[None]]
     usage: Usage | None = None
+    events: int = 0
+    """How many SSE events were relayed so far (a cut stream's usage is estimated from it)."""
 
 
 def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int:
@@ -73,10 +46,18 @@ def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int
 
 
 def _chars(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, list):
-        return sum(_chars(v) for v in value)
-    if isinstance(value, dict):
-        return _chars(value.get("text"))
-    return 0
+    """Characters of text in a content value: strings, lists of parts, ``{"text": ...}`` parts.
+
+    Iterative, so any nesting depth a JSON body can carry is counted without recursion.
+    """
+    total = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.append(item.get("text"))
+    return total

@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 
+from routeiq_core.sse import json_frame
+
 TextMap = Callable[[str], str]
 ChoiceTextMap = Callable[[int, str], str]
 """Rewrites the text of one choice; gets the choice ``index`` (for per-choice stream state)."""
@@ -182,6 +184,4 @@ def map_frame_text(frame: bytes, fn: ChoiceTextMap) -> bytes:
     chunk = decode_frame(frame)
     if chunk is None or not chunk_texts(chunk):
         return frame
-    # Written here rather than with ``gateway.sse.data_frame``: importing the gateway package from a
-    # guard would pull the whole use case (and its future plugin imports) into every guard.
-    return b"data: " + msgspec.json.encode(map_chunk_text(chunk, fn)) + b"\n\n"
+    return json_frame(map_chunk_text(chunk, fn))

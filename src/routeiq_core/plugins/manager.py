@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
 
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError, RouteIQError
-from routeiq_core.gateway.sse import DONE, error_frame
 from routeiq_core.health import ComponentHealth
 from routeiq_core.metrics import Metrics
 from routeiq_core.plugins.port import (
@@ -22,6 +21,7 @@ from routeiq_core.plugins.port import (
     PluginFailedError,
     ShortCircuit,
 )
+from routeiq_core.sse import DONE, error_frame
 
 logger = logging.getLogger("routeiq.plugins")
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -142,7 +142,7 @@ class PluginManager:
     async def before_request(self, ctx: PluginContext) -> ShortCircuit | None:
         """Each plugin may replace the payload (``request.modify``) or answer the request itself."""
         for plugin in self._active():
-            result = await self._call(plugin, "before_request", ctx)
+            result = await self._call(plugin, "before_request", plugin.before_request, ctx)
             if isinstance(result, ShortCircuit):
                 return result
             if isinstance(result, dict) and self._allowed(
@@ -155,7 +155,7 @@ class PluginManager:
         """The request was routed: tell every plugin which deployment serves it."""
         ctx.deployment = deployment
         for plugin in self._active():
-            await self._call(plugin, "before_call", ctx, deployment)
+            await self._call(plugin, "before_call", plugin.before_call, ctx, deployment)
 
     async def wrap_stream(self, ctx: PluginContext, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """Pass each chunk through every plugin; flush ``on_stream_end`` frames before ``[DONE]``."""
@@ -176,7 +176,7 @@ class PluginManager:
     async def _chunk(self, ctx: PluginContext, chunk: bytes) -> bytes:
         out = chunk
         for plugin in self._active():
-            changed = await self._call(plugin, "on_stream_chunk", ctx, out)
+            changed = await self._call(plugin, "on_stream_chunk", plugin.on_stream_chunk, ctx, out)
             modified = isinstance(changed, bytes) and changed != out
             if modified and self._allowed(plugin, Capability.RESPONSE_MODIFY, "on_stream_chunk"):
                 out = changed
@@ -185,7 +185,7 @@ class PluginManager:
     async def _stream_end(self, ctx: PluginContext) -> list[bytes]:
         frames: list[bytes] = []
         for plugin in self._active():
-            extra = await self._call(plugin, "on_stream_end", ctx)
+            extra = await self._call(plugin, "on_stream_end", plugin.on_stream_end, ctx)
             if extra and self._allowed(plugin, Capability.RESPONSE_MODIFY, "on_stream_end"):
                 frames.extend(extra)
         return frames
@@ -193,7 +193,7 @@ class PluginManager:
     async def after_response(self, ctx: PluginContext, body: bytes | None) -> bytes | None:
         """Every plugin sees the answer; one with ``response.modify`` may replace a non-streamed body."""
         for plugin in self._active():
-            changed = await self._call(plugin, "after_response", ctx, body)
+            changed = await self._call(plugin, "after_response", plugin.after_response, ctx, body)
             modified = isinstance(changed, bytes) and body is not None and changed != body
             if modified and self._allowed(plugin, Capability.RESPONSE_MODIFY, "after_response"):
                 body = changed
@@ -233,9 +233,11 @@ class PluginManager:
         self._failed(plugin, hook, error)
         return False
 
-    async def _call(self, plugin: Plugin, hook: str, *args: Any) -> Any:
+    async def _call(
+        self, plugin: Plugin, hook: str, method: Callable[..., Awaitable[Any]], *args: Any
+    ) -> Any:
         try:
-            return await getattr(plugin, hook)(*args)
+            return await method(*args)
         except RouteIQError as exc:
             if isinstance(exc, CapabilityError | PluginFailedError):
                 self._failed(plugin, hook, exc)

@@ -16,8 +16,9 @@ from typing import Any, Protocol
 import msgspec
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.context import CallContext
 from routeiq_core.errors import RouteIQError
-from routeiq_core.providers import Operation, Usage
+from routeiq_core.providers import Usage
 
 
 class Capability(enum.StrEnum):
@@ -69,31 +70,14 @@ class ShortCircuit(msgspec.Struct, frozen=True, kw_only=True):
     usage: Usage | None = None
 
 
-class PluginContext(msgspec.Struct, kw_only=True):
-    """One request as plugins see it. Created by the delivery layer, shared by every hook.
+PluginContext = CallContext
+"""What every hook receives: the call's one context (:class:`routeiq_core.context.CallContext`).
 
-    ``payload`` is the client's JSON body (plugins with ``request.modify`` may replace it through
-    :meth:`PluginManager` hooks' return values, never by mutating it). ``state`` is per-plugin scratch
-    space, keyed by plugin name. ``response_headers`` are added to the answer.
-    """
-
-    request_id: str | None
-    operation: Operation
-    route: str
-    payload: dict[str, Any]
-    stream: bool
-    key_id: str | None = None
-    team: str | None = None
-    user: str | None = None
-    model_group: str | None = None
-    deployment: Deployment | None = None
-    usage: Usage | None = None
-    state: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
-    response_headers: dict[str, str] = msgspec.field(default_factory=dict)
-
-    def scratch(self, plugin: str) -> dict[str, Any]:
-        """The per-request scratch dict of ``plugin``."""
-        return self.state.setdefault(plugin, {})
+``payload`` is the client's JSON body (plugins with ``request.modify`` replace it through
+``before_request``'s return value, never by mutating it); ``deployment`` is set before
+``before_call``; ``usage`` and ``cost`` once known; ``state`` is per-plugin scratch space
+(:meth:`CallContext.scratch`); ``response_headers`` are added to the answer.
+"""
 
 
 class Plugin(Protocol):

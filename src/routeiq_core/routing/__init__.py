@@ -18,7 +18,14 @@ from routeiq_core.routing.strategies import (
     build_strategy,
     load_custom_strategy,
 )
-from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
+from routeiq_core.routing.strategy import (
+    DeploymentStrategy,
+    LearnsOutcomes,
+    LearnsQuality,
+    LearnsServed,
+    PreparesRoute,
+    RouteContext,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -28,7 +35,11 @@ __all__ = [
     "DeploymentStats",
     "DeploymentStrategy",
     "LatencyBased",
+    "LearnsOutcomes",
+    "LearnsQuality",
+    "LearnsServed",
     "LeastBusy",
+    "PreparesRoute",
     "RoundRobin",
     "RouteContext",
     "TagFilter",

@@ -8,18 +8,21 @@ from typing import Any
 import msgspec
 import pytest
 
-from routeiq_core.access import PolicyEngine, Principal, RequestFacts, enforce
+from routeiq_core.access import PolicyEngine, Principal, enforce
+from routeiq_core.context import CallContext
 from routeiq_core.errors import ConfigurationError, PermissionDeniedError
+from routeiq_core.providers import Operation
 
 MONDAY_NOON = dt.datetime(2024, 1, 1, 12, 0, tzinfo=dt.UTC)  # 2024-01-01 is a Monday
 MEMBER = Principal(kind="virtual_key", role="member", key_id="key_1", user="u1", team="t1")
 
 
-def facts(**overrides: Any) -> RequestFacts:
+def facts(**overrides: Any) -> CallContext:
+    """A call's context as the policy sees it (``tools`` and ``at`` become payload and arrival time)."""
     base: dict[str, Any] = {
         "principal": MEMBER,
-        "route": "/v1/chat/completions",
-        "method": "POST",
+        "operation": Operation.CHAT,
+        "surface": "openai",
         "model": "gpt-4o",
         "max_tokens": 256,
         "stream": False,
@@ -28,7 +31,9 @@ def facts(**overrides: Any) -> RequestFacts:
         "at": MONDAY_NOON,
     }
     base.update(overrides)
-    return RequestFacts(**base)
+    tools, at = base.pop("tools"), base.pop("at")
+    payload = {"tools": [{"type": "function", "function": {"name": "f"}}]} if tools else {}
+    return CallContext(payload=payload, received_at=at.timestamp(), **base)
 
 
 def engine(*matches: dict[str, Any], default: str = "allow") -> PolicyEngine:
@@ -47,8 +52,8 @@ def engine(*matches: dict[str, Any], default: str = "allow") -> PolicyEngine:
         ({"key_ids": ["key_1"]}, {}, {"principal": Principal.admin()}),
         ({"roles": ["member"]}, {}, {"principal": Principal.admin()}),
         ({"kinds": ["virtual_key"]}, {}, {"principal": Principal.anonymous()}),
-        ({"routes": ["/v1/chat/*"]}, {}, {"route": "/v1/embeddings"}),
-        ({"methods": ["post"]}, {}, {"method": "GET"}),
+        ({"operations": ["chat"]}, {}, {"operation": Operation.EMBEDDINGS}),
+        ({"surfaces": ["openai"]}, {}, {"surface": "library"}),
         ({"models": ["gpt-4*"]}, {}, {"model": "claude-3"}),
         ({"models": ["gpt-4*"]}, {}, {"model": None}),
         ({"max_tokens": {"min": 100, "max": 1000}}, {}, {"max_tokens": 2000}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routeiq_adapters.spend import InMemorySpendLedger
-from routeiq_core.access import PriceBook, SpendFilter, SpendRecord, call_cost
+from routeiq_core.access import PriceBook, SpendFilter, SpendRecord
 from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
 
 pytestmark = pytest.mark.anyio
@@ -27,7 +27,7 @@ def deployment(id: str, inp: float, out: float) -> Deployment:
 
 def test_cost_and_worst_case_estimate() -> None:
     cheap, dear = deployment("a", 1.0, 2.0), deployment("b", 3.0, 1.0)
-    assert call_cost(cheap, 1_000_000, 500_000) == pytest.approx(2.0)
+    assert cheap.cost(1_000_000, 500_000) == pytest.approx(2.0)
     catalog = ModelCatalog([ModelGroup(name="g", deployments=(cheap, dear), aliases=("gee",))])
     prices = PriceBook.from_catalog(catalog)
     assert prices.price("g") == prices.price("gee")

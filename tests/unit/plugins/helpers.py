@@ -7,8 +7,10 @@ from typing import Any
 
 import msgspec
 
-from routeiq_core.catalog import Deployment
-from routeiq_core.plugins.port import PluginContext
+from routeiq_core.access import Principal
+from routeiq_core.calls import account
+from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.context import CallContext, RouteDecision
 from routeiq_core.providers import Operation, ProviderReply, Usage
 
 
@@ -27,19 +29,29 @@ def make_ctx(
     operation: Operation = Operation.CHAT,
     deployment: Deployment | None = None,
     usage: Usage | None = None,
-) -> PluginContext:
-    return PluginContext(
+) -> CallContext:
+    """A call's context as plugins see it; with a deployment and usage, served and priced."""
+    kind = "virtual_key" if key_id else "anonymous"
+    ctx = CallContext(
         request_id="req-1",
         operation=operation,
-        route="/v1/chat/completions",
+        surface="openai",
         payload=payload,
         stream=stream,
-        team=team,
-        key_id=key_id,
-        model_group=model_group,
+        principal=Principal(kind=kind, role="member", key_id=key_id, team=team),
+        group=ModelGroup(name=model_group, deployments=(deployment,) if deployment else ())
+        if model_group
+        else None,
         deployment=deployment,
         usage=usage,
     )
+    if deployment is not None:
+        ctx.route = RouteDecision(
+            model_group=deployment.model_group, deployment_id=deployment.id, strategy="test", attempts=1
+        )
+        if usage is not None:
+            account(ctx, usage, produced=0)
+    return ctx
 
 
 def completion(text: str, *, usage: dict[str, int] | None = None, finish: str = "stop") -> bytes:

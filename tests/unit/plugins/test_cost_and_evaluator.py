@@ -1,4 +1,4 @@
-"""cost_tracker records spend and logs usage; evaluator scores answers and feeds routing outcomes."""
+"""cost_tracker counts cost and logs usage; evaluator scores answers and feeds routing outcomes."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from routeiq_adapters.plugins import (
     EvaluatorPlugin,
     PluginDeps,
 )
-from routeiq_adapters.spend.memory import InMemorySpendLedger
-from routeiq_core.access.spend import SpendFilter
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError, UpstreamError
 from routeiq_core.plugins.port import PluginContext
@@ -29,9 +27,8 @@ pytestmark = pytest.mark.anyio
 PRICED = deployment("gpt-a", model_group="chat", input_price_per_mtok=2.0, output_price_per_mtok=10.0)
 
 
-async def test_cost_tracker_records_the_spend_of_a_call(metrics: InMemoryMetrics) -> None:
-    ledger = InMemorySpendLedger()
-    plugin = CostTrackerPlugin(CostTrackerConfig(), PluginDeps(metrics=metrics, spend=ledger))
+async def test_cost_tracker_counts_the_calls_own_cost_and_tokens(metrics: InMemoryMetrics) -> None:
+    plugin = CostTrackerPlugin(CostTrackerConfig(), PluginDeps(metrics=metrics))
     ctx = make_ctx(
         chat("hi"),
         team="t1",
@@ -39,34 +36,26 @@ async def test_cost_tracker_records_the_spend_of_a_call(metrics: InMemoryMetrics
         deployment=PRICED,
         usage=Usage(prompt_tokens=1000, completion_tokens=500),
     )
+    assert ctx.cost == pytest.approx((1000 * 2.0 + 500 * 10.0) / 1e6)  # priced once, by the use case
     assert await plugin.after_response(ctx, completion("hello")) is None
-    report = await ledger.report(SpendFilter())
-    assert report.total.requests == 1
-    assert report.total.cost == pytest.approx((1000 * 2.0 + 500 * 10.0) / 1e6)
-    assert set(report.by_team) == {"t1"}
-    assert set(report.by_key) == {"k1"}
     assert metrics.counter("routeiq_plugin_cost", deployment="gpt-a") == pytest.approx(0.007)
     assert metrics.counter("routeiq_plugin_tokens", kind="completion") == 500
-
-
-async def test_cost_tracker_reads_the_body_usage_and_streams_use_ctx_usage(metrics: InMemoryMetrics) -> None:
-    ledger = InMemorySpendLedger()
-    plugin = CostTrackerPlugin(CostTrackerConfig(), PluginDeps(metrics=metrics, spend=ledger))
-    body = completion("hello", usage={"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30})
-    await plugin.after_response(make_ctx(chat("hi"), deployment=PRICED), body)
     stream_ctx = make_ctx(
         chat("hi"), stream=True, deployment=PRICED, usage=Usage(prompt_tokens=5, completion_tokens=5)
     )
     await plugin.after_response(stream_ctx, None)
-    report = await ledger.report(SpendFilter())
-    assert (report.total.requests, report.total.prompt_tokens, report.total.completion_tokens) == (2, 15, 25)
+    assert metrics.counter("routeiq_plugin_tokens", kind="prompt") == 1005
 
 
 async def test_a_request_answered_without_an_upstream_costs_nothing(metrics: InMemoryMetrics) -> None:
-    ledger = InMemorySpendLedger()
-    plugin = CostTrackerPlugin(CostTrackerConfig(), PluginDeps(metrics=metrics, spend=ledger))
+    plugin = CostTrackerPlugin(CostTrackerConfig(), PluginDeps(metrics=metrics))
     await plugin.after_response(make_ctx(chat("hi")), completion("cached"))
-    assert (await ledger.report(SpendFilter())).total.requests == 0
+    assert metrics.counter("routeiq_plugin_cost") == 0
+
+
+def test_spend_recording_is_no_longer_a_cost_tracker_setting() -> None:
+    with pytest.raises(msgspec.ValidationError, match="record_spend"):
+        msgspec.convert({"record_spend": False}, CostTrackerConfig)
 
 
 async def test_one_usage_line_per_request_without_content(

@@ -8,8 +8,8 @@ import pytest
 
 from routeiq_adapters.metrics.memory import InMemoryMetrics
 from routeiq_adapters.plugins import PluginDeps, build_plugin
-from routeiq_core.gateway.sse import DONE
 from routeiq_core.plugins import PluginManager, ShortCircuit
+from routeiq_core.sse import DONE
 from tests.unit.plugins.helpers import chat, frame, make_ctx, streamed_text
 
 pytestmark = pytest.mark.anyio

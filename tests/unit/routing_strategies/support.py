@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from routeiq_core.catalog import Deployment, ModelGroup
-from routeiq_core.routing import RouteContext
+from routeiq_core.context import CallContext
 
 
 def dep(n: int, **kw: Any) -> Deployment:
@@ -48,7 +48,7 @@ def deployment_lists(min_size: int = 0, max_size: int = 8) -> st.SearchStrategy[
 
 
 contexts = st.builds(
-    RouteContext,
+    CallContext,
     request_id=st.none() | st.text(min_size=1, max_size=8),
     estimated_prompt_tokens=st.integers(min_value=0, max_value=20_000),
     tags=st.lists(_TAG, max_size=2, unique=True).map(tuple),

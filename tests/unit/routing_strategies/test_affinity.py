@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.context import CallContext
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.composition import (
     AffinityStage,
@@ -81,7 +82,7 @@ def test_memory_store_is_bounded() -> None:
 def test_stage_output_is_a_permutation(ds: list[Deployment], keys: list[str | None]) -> None:
     stage = AffinityStage(InMemoryAffinityStore(clock=ManualClock()), by_request_id)
     for key in keys:
-        ordered, _ = stage.apply(group_of(ds), list(ds), RouteContext(request_id=key))
+        ordered, _ = stage.apply(group_of(ds), list(ds), CallContext(request_id=key))
         assert sorted(ids(ordered)) == sorted(ids(ds))
 
 
@@ -93,13 +94,13 @@ def test_same_key_sticks_to_the_same_deployment() -> None:
             AffinityStage(InMemoryAffinityStore(clock=ManualClock()), by_request_id),
         ]
     )
-    first, reasons = pipeline.explain(group_of(ds), ds, RouteContext(request_id="c1"))
+    first, reasons = pipeline.explain(group_of(ds), ds, CallContext(request_id="c1"))
     assert reasons[-1] == f"affinity: conversation c1 pinned → {first[0].id}"
     for _ in range(30):
-        ordered, reasons = pipeline.explain(group_of(ds), ds, RouteContext(request_id="c1"))
+        ordered, reasons = pipeline.explain(group_of(ds), ds, CallContext(request_id="c1"))
         assert ordered[0] == first[0]
         assert reasons[-1] == f"affinity: conversation c1 → {first[0].id}"
-    others = {pipeline.order(group_of(ds), ds, RouteContext(request_id=f"x{i}"))[0].id for i in range(40)}
+    others = {pipeline.order(group_of(ds), ds, CallContext(request_id=f"x{i}"))[0].id for i in range(40)}
     assert len(others) > 1  # other keys still spread
 
 
@@ -113,7 +114,7 @@ def test_repins_when_the_pinned_deployment_is_gone_or_unhealthy() -> None:
             AffinityStage(InMemoryAffinityStore(clock=ManualClock()), by_request_id),
         ]
     )
-    context = RouteContext(request_id="c1")
+    context = CallContext(request_id="c1")
     assert pipeline.order(group_of(ds), ds, context)[0].id == "d1"
     down.add("d1")
     ordered, reasons = pipeline.explain(group_of(ds), ds, context)
@@ -129,7 +130,7 @@ def test_pin_expires_after_the_ttl_since_last_use() -> None:
     clock = ManualClock()
     ds = [dep(1), dep(2)]
     stage = AffinityStage(InMemoryAffinityStore(clock=clock), by_request_id, ttl_s=60)
-    context = RouteContext(request_id="c1")
+    context = CallContext(request_id="c1")
     stage.apply(group_of(ds), list(ds), context)
     clock.now += 50
     assert stage.apply(group_of(ds), [ds[1], ds[0]], context)[0][0].id == "d1"  # renewed
@@ -142,7 +143,7 @@ def test_pin_expires_after_the_ttl_since_last_use() -> None:
 def test_pin_records_the_deployment_that_served() -> None:
     ds = [dep(1), dep(2)]
     stage = AffinityStage(InMemoryAffinityStore(clock=ManualClock()), by_request_id)
-    context = RouteContext(request_id="c1")
+    context = CallContext(request_id="c1")
     stage.pin(group_of(ds), context, "d2")
     assert stage.apply(group_of(ds), list(ds), context)[0][0].id == "d2"
 
@@ -150,7 +151,7 @@ def test_pin_records_the_deployment_that_served() -> None:
 def test_groups_do_not_share_pins() -> None:
     stage = AffinityStage(InMemoryAffinityStore(clock=ManualClock()), by_request_id)
     a, b = [dep(1), dep(2)], [dep(3), dep(4)]
-    context = RouteContext(request_id="c1")
+    context = CallContext(request_id="c1")
     stage.apply(group_of(a, "a"), a, context)
     ordered, reason = stage.apply(group_of(b, "b"), b, context)
     assert ids(ordered) == ["d3", "d4"]
@@ -160,5 +161,5 @@ def test_groups_do_not_share_pins() -> None:
 def test_requests_without_a_key_pass_through() -> None:
     ds = [dep(1), dep(2)]
     stage = AffinityStage(InMemoryAffinityStore(clock=ManualClock()))
-    assert conversation_key(RouteContext(request_id="r1")) is None
-    assert stage.apply(group_of(ds), list(ds), RouteContext()) == (ds, "affinity: no key")
+    assert conversation_key(CallContext(request_id="r1")) is None
+    assert stage.apply(group_of(ds), list(ds), CallContext()) == (ds, "affinity: no key")

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 
 from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.context import CallContext
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.composition import BanditPolicy, StrategyBandit
@@ -33,7 +34,7 @@ def _simulate(
     ds = [dep(1), dep(2)]
     chosen = []
     for i in range(rounds):
-        bandit.order(group_of(ds), ds, RouteContext(request_id=f"r{i}"))
+        bandit.order(group_of(ds), ds, CallContext(request_id=f"r{i}"))
         name = bandit.strategy_for_request(f"r{i}")
         assert name is not None
         chosen.append(name)
@@ -85,7 +86,7 @@ def test_order_is_a_permutation(ds: list[Deployment], context: RouteContext) -> 
 def test_explains_its_choice() -> None:
     bandit = StrategyBandit([Named("only")], rng=random.Random(0), name="b1")
     ds = [dep(1)]
-    assert bandit.explain(group_of(ds), ds, RouteContext()) == (ds, ["bandit:b1 (thompson) chose only"])
+    assert bandit.explain(group_of(ds), ds, CallContext()) == (ds, ["bandit:b1 (thompson) chose only"])
 
 
 def test_unknown_strategy_outcome_is_an_error() -> None:
@@ -111,7 +112,7 @@ def test_invalid_configuration(strategies: list[Named], kwargs: dict[str, object
 def test_quality_scores_fold_into_the_strategy_that_routed_the_request() -> None:
     bandit = StrategyBandit([Named("only")], rng=random.Random(0), quality_weight=2.0)
     ds = [dep(1)]
-    bandit.order(group_of(ds), ds, RouteContext(request_id="r1"))
+    bandit.order(group_of(ds), ds, CallContext(request_id="r1"))
     bandit.on_quality("r1", 0.75)
     bandit.on_quality("r1", 7.0)  # clipped to 1
     bandit.on_quality("unknown", 0.0)  # never routed here: ignored
@@ -123,7 +124,7 @@ def test_quality_scores_fold_into_the_strategy_that_routed_the_request() -> None
 def test_quality_scores_are_ignored_without_a_weight() -> None:
     bandit = StrategyBandit([Named("only")], rng=random.Random(0))
     ds = [dep(1)]
-    bandit.order(group_of(ds), ds, RouteContext(request_id="r1"))
+    bandit.order(group_of(ds), ds, CallContext(request_id="r1"))
     bandit.on_quality("r1", 1.0)
     assert (bandit.stats()["only"].alpha, bandit.quality_reports) == (1.0, 0)
 
@@ -134,6 +135,6 @@ def test_a_pipeline_forwards_quality_to_its_bandit() -> None:
     bandit = StrategyBandit([Named("only")], rng=random.Random(0), quality_weight=1.0)
     pipeline = Pipeline([StrategyStage(bandit)])
     ds = [dep(1)]
-    pipeline.order(group_of(ds), ds, RouteContext(request_id="r1"))
+    pipeline.order(group_of(ds), ds, CallContext(request_id="r1"))
     pipeline.on_quality("r1", 0.5)
     assert bandit.stats()["only"].alpha == pytest.approx(1.5)

@@ -8,6 +8,7 @@ from collections import Counter
 from hypothesis import given
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.context import CallContext
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.strategies import CostBased
 from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
@@ -27,9 +28,9 @@ def test_cheapest_for_the_request_comes_first() -> None:
     cheap_out = dep(1, input_price_per_mtok=3.0, output_price_per_mtok=1.0)
     ds = [cheap_in, cheap_out]
     strategy = CostBased(random.Random(0), expected_completion_tokens=100)
-    long_prompt = RouteContext(estimated_prompt_tokens=100_000)
+    long_prompt = CallContext(estimated_prompt_tokens=100_000)
     assert ids(strategy.order(group_of(ds), ds, long_prompt)) == ["d0", "d1"]
-    short_prompt = RouteContext(estimated_prompt_tokens=10)
+    short_prompt = CallContext(estimated_prompt_tokens=10)
     assert ids(strategy.order(group_of(ds), ds, short_prompt)) == ["d1", "d0"]
 
 
@@ -42,7 +43,7 @@ def test_equal_prices_share_by_weight_and_zero_weight_goes_last() -> None:
     ]
     strategy = CostBased(random.Random(5))
     orders = [
-        ids(strategy.order(group_of(ds), ds, RouteContext(estimated_prompt_tokens=500))) for _ in range(4000)
+        ids(strategy.order(group_of(ds), ds, CallContext(estimated_prompt_tokens=500))) for _ in range(4000)
     ]
     firsts = Counter(order[0] for order in orders)
     assert 0.72 < firsts["d0"] / 4000 < 0.78

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 
 from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.context import CallContext
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.composition import Arm, ArmStats, Experiment
@@ -48,7 +49,7 @@ def test_order_is_a_permutation(ds: list[Deployment], context: RouteContext) -> 
 def test_assignment_is_sticky_and_stable_across_instances() -> None:
     experiment = _experiment()
     for i in range(200):
-        context = RouteContext(request_id=f"user-{i}")
+        context = CallContext(request_id=f"user-{i}")
         arm = experiment.assign(context).name
         assert all(experiment.assign(context).name == arm for _ in range(5))
         assert _experiment(seed=99).assign(context).name == arm
@@ -58,7 +59,7 @@ def test_assignment_is_sticky_and_stable_across_instances() -> None:
 
 def test_shares_follow_weights_over_many_keys() -> None:
     experiment = _experiment()
-    shares = Counter(experiment.assign(RouteContext(request_id=f"user-{i}")).name for i in range(20_000))
+    shares = Counter(experiment.assign(CallContext(request_id=f"user-{i}")).name for i in range(20_000))
     assert abs(shares["control"] / 20_000 - 0.7) < 0.015
 
 
@@ -71,7 +72,7 @@ def test_experiments_split_users_independently() -> None:
         rng=random.Random(0),
     )
     same = sum(
-        a.assign(RouteContext(request_id=f"u{i}")).name == b.assign(RouteContext(request_id=f"u{i}")).name
+        a.assign(CallContext(request_id=f"u{i}")).name == b.assign(CallContext(request_id=f"u{i}")).name
         for i in range(4000)
     )
     assert 0.45 < same / 4000 < 0.55
@@ -79,7 +80,7 @@ def test_experiments_split_users_independently() -> None:
 
 def test_unkeyed_requests_are_assigned_at_random_by_weight() -> None:
     experiment = _experiment((0.8, 0.2))
-    shares = Counter(experiment.assign(RouteContext()).name for _ in range(5000))
+    shares = Counter(experiment.assign(CallContext()).name for _ in range(5000))
     assert abs(shares["control"] / 5000 - 0.8) < 0.03
 
 
@@ -87,7 +88,7 @@ def test_routes_with_the_assigned_arm_and_counts() -> None:
     experiment = _experiment((0.5, 0.5))
     ds = [dep(1), dep(2), dep(3)]
     for i in range(100):
-        context = RouteContext(request_id=f"req-{i}")
+        context = CallContext(request_id=f"req-{i}")
         ordered, reasons = experiment.explain(group_of(ds), ds, context)
         arm = experiment.arm_for_request(f"req-{i}")
         assert reasons == [

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.context import CallContext
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing import DeploymentStats, DeploymentStrategy, RouteContext
 from routeiq_core.routing.strategies import (
@@ -83,7 +84,7 @@ def test_every_builtin_name_builds_that_strategy(name: str) -> None:
     strategy = build_strategy(name, rng=random.Random(0), stats=DeploymentStats())
     assert strategy.name == name
     ds = [dep(i) for i in range(4)]
-    assert sorted(ids(strategy.order(group_of(ds), ds, RouteContext()))) == ids(ds)
+    assert sorted(ids(strategy.order(group_of(ds), ds, CallContext()))) == ids(ds)
 
 
 def test_builtin_names() -> None:
@@ -126,7 +127,7 @@ def test_loads_the_example_by_dotted_path(monkeypatch: pytest.MonkeyPatch) -> No
         dep(1, input_price_per_mtok=0.1),
         dep(2, input_price_per_mtok=1.0),
     ]
-    assert ids(strategy.order(group_of(ds), ds, RouteContext(estimated_prompt_tokens=1000))) == [
+    assert ids(strategy.order(group_of(ds), ds, CallContext(estimated_prompt_tokens=1000))) == [
         "d2",
         "d0",
         "d1",

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.context import CallContext
 from routeiq_core.routing import DeploymentStats, DeploymentStrategy, RouteContext
 from routeiq_core.routing.composition import (
     Arm,
@@ -52,7 +53,7 @@ def test_explains_every_stage() -> None:
             StrategyStage(LeastBusy(stats, random.Random(0))),
         ]
     )
-    ordered, reasons = pipeline.explain(group_of(ds), ds, RouteContext(estimated_prompt_tokens=12_000))
+    ordered, reasons = pipeline.explain(group_of(ds), ds, CallContext(estimated_prompt_tokens=12_000))
     assert ids(ordered) == ["d1"]
     assert reasons == [
         "filter:context-window dropped d2 (8k < 12k tokens)",
@@ -60,13 +61,13 @@ def test_explains_every_stage() -> None:
         "strategy:least-busy",
     ]
     # A short prompt fits d2, which is idle, so it leads; d3 stays filtered.
-    assert ids(pipeline.order(group_of(ds), ds, RouteContext())) == ["d2", "d1"]
+    assert ids(pipeline.order(group_of(ds), ds, CallContext())) == ["d2", "d1"]
 
 
 def test_filters_that_keep_everything_say_so() -> None:
     ds = [dep(1), dep(2)]
     _, reasons = Pipeline([ContextWindowFilter(), HealthFilter(lambda d: True)]).explain(
-        group_of(ds), ds, RouteContext(estimated_prompt_tokens=8192)
+        group_of(ds), ds, CallContext(estimated_prompt_tokens=8192)
     )
     assert reasons == ["filter:context-window kept all 2", "filter:health kept all 2"]
 
@@ -77,7 +78,7 @@ def test_fallback_orders_the_candidates_a_stage_would_have_emptied() -> None:
         [HealthFilter(lambda d: False), StrategyStage(WeightedShuffle(random.Random(0)))],
         fallback=RoundRobin(),
     )
-    ordered, reasons = pipeline.explain(group_of(ds), ds, RouteContext())
+    ordered, reasons = pipeline.explain(group_of(ds), ds, CallContext())
     assert ids(ordered) == ["d1", "d2", "d3"]
     assert reasons == [
         "filter:health dropped d1, d2, d3",
@@ -87,13 +88,13 @@ def test_fallback_orders_the_candidates_a_stage_would_have_emptied() -> None:
 
 def test_without_a_fallback_an_emptied_list_stays_empty() -> None:
     ds = [dep(1)]
-    ordered, reasons = Pipeline([HealthFilter(lambda d: False)]).explain(group_of(ds), ds, RouteContext())
+    ordered, reasons = Pipeline([HealthFilter(lambda d: False)]).explain(group_of(ds), ds, CallContext())
     assert ordered == []
     assert reasons[-1] == "no candidates left and no fallback strategy"
 
 
 def test_no_candidates_at_all() -> None:
-    assert Pipeline([ContextWindowFilter()]).explain(group_of([]), [], RouteContext()) == (
+    assert Pipeline([ContextWindowFilter()]).explain(group_of([]), [], CallContext()) == (
         [],
         ["no candidates"],
     )
@@ -103,7 +104,7 @@ def test_a_pipeline_is_a_deployment_strategy_and_nests() -> None:
     ds = [dep(1), dep(2)]
     inner: DeploymentStrategy = Pipeline([StrategyStage(RoundRobin())], name="inner")
     outer = Pipeline([StrategyStage(inner)], name="outer")
-    ordered, reasons = outer.explain(group_of(ds), ds, RouteContext())
+    ordered, reasons = outer.explain(group_of(ds), ds, CallContext())
     assert ids(ordered) == ["d1", "d2"]
     assert reasons == ["strategy:inner [strategy:round-robin]"]
     assert outer.name == "outer"
@@ -114,15 +115,13 @@ def test_strategy_stage_reports_the_experiment_arm() -> None:
     experiment = Experiment(
         "exp", [Arm(name="only", strategy=RoundRobin())], key=lambda c: c.request_id, rng=random.Random(0)
     )
-    _, reasons = Pipeline([StrategyStage(experiment)]).explain(
-        group_of(ds), ds, RouteContext(request_id="u1")
-    )
+    _, reasons = Pipeline([StrategyStage(experiment)]).explain(group_of(ds), ds, CallContext(request_id="u1"))
     assert reasons == ["strategy:exp [experiment:exp arm=only strategy=round-robin]"]
 
 
 def test_small_token_counts_are_printed_exactly() -> None:
     ds = [dep(1, max_context_tokens=512)]
     _, reasons = Pipeline([ContextWindowFilter()]).explain(
-        group_of(ds), ds, RouteContext(estimated_prompt_tokens=8192)
+        group_of(ds), ds, CallContext(estimated_prompt_tokens=8192)
     )
     assert reasons[0] == "filter:context-window dropped d1 (512 < 8.2k tokens)"

@@ -7,6 +7,7 @@ import random
 from hypothesis import given
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.context import CallContext
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.strategies import RoundRobin, TagFilter, WeightedShuffle
 from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
@@ -25,20 +26,20 @@ def test_keeps_exactly_the_deployments_with_every_requested_tag(
 def test_delegates_the_order_of_the_matching_ones() -> None:
     ds = [dep(0, tags=("eu",)), dep(1, tags=("us",)), dep(2, tags=("eu", "gpu")), dep(3, tags=("eu",))]
     strategy = TagFilter(RoundRobin())
-    eu = RouteContext(tags=("eu",))
+    eu = CallContext(tags=("eu",))
     assert ids(strategy.order(group_of(ds), ds, eu)) == ["d0", "d2", "d3"]
     assert ids(strategy.order(group_of(ds), ds, eu)) == ["d2", "d3", "d0"]
-    assert ids(strategy.order(group_of(ds), ds, RouteContext(tags=("eu", "gpu")))) == ["d2"]
+    assert ids(strategy.order(group_of(ds), ds, CallContext(tags=("eu", "gpu")))) == ["d2"]
 
 
 def test_no_requested_tags_keeps_everything() -> None:
     ds = [dep(0, tags=("eu",)), dep(1)]
-    assert ids(TagFilter(RoundRobin()).order(group_of(ds), ds, RouteContext())) == ["d0", "d1"]
+    assert ids(TagFilter(RoundRobin()).order(group_of(ds), ds, CallContext())) == ["d0", "d1"]
 
 
 def test_no_match_returns_nothing() -> None:
     ds = [dep(0, tags=("eu",)), dep(1, tags=("us",))]
-    assert TagFilter(RoundRobin()).order(group_of(ds), ds, RouteContext(tags=("apac",))) == []
+    assert TagFilter(RoundRobin()).order(group_of(ds), ds, CallContext(tags=("apac",))) == []
 
 
 def test_name_shows_the_inner_strategy() -> None:

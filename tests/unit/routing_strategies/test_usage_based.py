@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.context import CallContext
 from routeiq_core.routing import DeploymentStats, RouteContext
 from routeiq_core.routing.strategies import UsageBased
 from tests.unit.gateway_fakes import ManualClock
@@ -48,11 +49,11 @@ def test_a_deployment_at_its_rpm_goes_last_until_the_minute_passes() -> None:
     for _ in range(90):
         stats.started("d1")
     strategy = UsageBased(stats, random.Random(0))
-    assert ids(strategy.order(group_of(ds), ds, RouteContext())) == ["d2", "d1", "d0"]
+    assert ids(strategy.order(group_of(ds), ds, CallContext())) == ["d2", "d1", "d0"]
     assert strategy.headroom(ds[0]) == (True, 0.0)
     clock.now += 61
     assert strategy.headroom(ds[0]) == (False, 1.0)
-    assert any(strategy.order(group_of(ds), ds, RouteContext())[0].id == "d0" for _ in range(50))
+    assert any(strategy.order(group_of(ds), ds, CallContext())[0].id == "d0" for _ in range(50))
 
 
 def test_a_prompt_that_would_overflow_the_tpm_goes_last() -> None:
@@ -61,8 +62,8 @@ def test_a_prompt_that_would_overflow_the_tpm_goes_last() -> None:
     stats.add_tokens("d0", 1_000)
     stats.add_tokens("d1", 80_000)
     strategy = UsageBased(stats, random.Random(0))
-    assert ids(strategy.order(group_of(ds), ds, RouteContext(estimated_prompt_tokens=100))) == ["d0", "d1"]
-    assert ids(strategy.order(group_of(ds), ds, RouteContext(estimated_prompt_tokens=9_500))) == ["d1", "d0"]
+    assert ids(strategy.order(group_of(ds), ds, CallContext(estimated_prompt_tokens=100))) == ["d0", "d1"]
+    assert ids(strategy.order(group_of(ds), ds, CallContext(estimated_prompt_tokens=9_500))) == ["d1", "d0"]
 
 
 def test_most_headroom_is_a_share_of_the_limit() -> None:
@@ -73,4 +74,4 @@ def test_most_headroom_is_a_share_of_the_limit() -> None:
     for _ in range(500):
         stats.started("d1")  # 50 % free, though far more requests left
     strategy = UsageBased(stats, random.Random(0))
-    assert ids(strategy.order(group_of([small, big]), [big, small], RouteContext())) == ["d0", "d1"]
+    assert ids(strategy.order(group_of([small, big]), [big, small], CallContext())) == ["d0", "d1"]

@@ -11,6 +11,7 @@ from routeiq_core.routing.composition.affinity import (
 from routeiq_core.routing.composition.bandit import BanditArmStats, BanditPolicy, StrategyBandit
 from routeiq_core.routing.composition.experiment import Arm, ArmStats, Experiment, ExperimentKey
 from routeiq_core.routing.composition.pipeline import (
+    CommitsServed,
     ContextWindowFilter,
     Explains,
     HealthFilter,
@@ -27,6 +28,7 @@ __all__ = [
     "ArmStats",
     "BanditArmStats",
     "BanditPolicy",
+    "CommitsServed",
     "ContextWindowFilter",
     "Experiment",
     "ExperimentKey",

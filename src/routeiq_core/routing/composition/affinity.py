@@ -16,9 +16,8 @@ AffinityKey = Callable[[RouteContext], str | None]
 
 
 def conversation_key(context: RouteContext) -> str | None:
-    """The request's ``conversation_id``, once :class:`RouteContext` carries one; else None."""
-    value = getattr(context, "conversation_id", None)
-    return value if isinstance(value, str) and value else None
+    """The request's ``conversation_id`` (None when it has none)."""
+    return context.conversation_id or None
 
 
 class AffinityStore(Protocol):

@@ -6,7 +6,13 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from routeiq_core.catalog import Deployment, ModelGroup
-from routeiq_core.routing.strategy import DeploymentStrategy, RouteContext
+from routeiq_core.routing.strategy import (
+    DeploymentStrategy,
+    LearnsOutcomes,
+    LearnsQuality,
+    PreparesRoute,
+    RouteContext,
+)
 
 
 class Stage(Protocol):
@@ -16,6 +22,15 @@ class Stage(Protocol):
         self, group: ModelGroup, candidates: list[Deployment], context: RouteContext
     ) -> tuple[list[Deployment], str]:
         """Return the (possibly filtered or reordered) candidates and the reason for the result."""
+        ...
+
+
+@runtime_checkable
+class CommitsServed(Protocol):
+    """A stage that learns which deployment served the request (affinity pins it)."""
+
+    async def commit(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
+        """``deployment_id`` answered the request."""
         ...
 
 
@@ -55,6 +70,11 @@ class Pipeline:
         self._stages = tuple(stages)
         self._fallback = fallback
         self.name = name
+        # Which stages can do more than apply, checked once here rather than on every request.
+        self._learners = tuple(s for s in self._stages if isinstance(s, LearnsOutcomes))
+        self._judged = tuple(s for s in self._stages if isinstance(s, LearnsQuality))
+        self._preparers = tuple(s for s in self._stages if isinstance(s, PreparesRoute))
+        self._committers = tuple(s for s in self._stages if isinstance(s, CommitsServed))
 
     def order(
         self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
@@ -64,31 +84,23 @@ class Pipeline:
 
     def on_outcome(self, context: RouteContext, ok: bool, latency_s: float | None = None) -> None:
         """Forward an attempt's outcome to stages that learn from outcomes (experiments, bandits)."""
-        for stage in self._stages:
-            report = getattr(stage, "on_outcome", None)
-            if report is not None:
-                report(context, ok, latency_s)
+        for stage in self._learners:
+            stage.on_outcome(context, ok, latency_s)
 
     def on_quality(self, request_id: str, score: float) -> None:
         """Forward a quality score (the evaluator's) to stages that learn from it (bandits)."""
-        for stage in self._stages:
-            report = getattr(stage, "on_quality", None)
-            if report is not None:
-                report(request_id, score)
+        for stage in self._judged:
+            stage.on_quality(request_id, score)
 
     async def prepare(self, group: ModelGroup, context: RouteContext) -> None:
         """Before :meth:`order`: stages that read shared state (affinity across workers) fetch it."""
-        for stage in self._stages:
-            prepare = getattr(stage, "prepare", None)
-            if prepare is not None:
-                await prepare(group, context)
+        for stage in self._preparers:
+            await stage.prepare(group, context)
 
     async def on_routed(self, group: ModelGroup, context: RouteContext, deployment_id: str) -> None:
         """The gateway served the request with ``deployment_id``: stages that pin (affinity) learn it."""
-        for stage in self._stages:
-            commit = getattr(stage, "commit", None)
-            if commit is not None:
-                await commit(group, context, deployment_id)
+        for stage in self._committers:
+            await stage.commit(group, context, deployment_id)
 
     def explain(
         self, group: ModelGroup, candidates: Sequence[Deployment], context: RouteContext
@@ -165,18 +177,18 @@ class StrategyStage:
 
     def __init__(self, strategy: DeploymentStrategy) -> None:
         self._strategy = strategy
+        self._learner = strategy if isinstance(strategy, LearnsOutcomes) else None
+        self._judged = strategy if isinstance(strategy, LearnsQuality) else None
 
     def on_outcome(self, context: RouteContext, ok: bool, latency_s: float | None = None) -> None:
         """Forward an attempt's outcome to the strategy if it learns from outcomes."""
-        report = getattr(self._strategy, "on_outcome", None)
-        if report is not None:
-            report(context, ok, latency_s)
+        if self._learner is not None:
+            self._learner.on_outcome(context, ok, latency_s)
 
     def on_quality(self, request_id: str, score: float) -> None:
         """Forward a quality score to the strategy if it learns from quality (a bandit)."""
-        report = getattr(self._strategy, "on_quality", None)
-        if report is not None:
-            report(request_id, score)
+        if self._judged is not None:
+            self._judged.on_quality(request_id, score)
 
     def apply(
         self, group: ModelGroup, candidates: list[Deployment], context: RouteContext

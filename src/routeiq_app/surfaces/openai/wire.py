@@ -25,7 +25,9 @@ class ChatMessage(msgspec.Struct, kw_only=True):
     content: str | list[Any] | None = None
 
 
-class _Common(msgspec.Struct, kw_only=True):
+class StreamableRequest(msgspec.Struct, kw_only=True):
+    """What chat and completions requests share (both can stream)."""
+
     model: Annotated[str, Meta(min_length=1)]
     stream: bool = False
     stream_options: StreamOptions | None = None
@@ -35,14 +37,14 @@ class _Common(msgspec.Struct, kw_only=True):
     n: Annotated[int, Meta(ge=1, le=128)] | None = None
 
 
-class ChatCompletionRequest(_Common, kw_only=True):
+class ChatCompletionRequest(StreamableRequest, kw_only=True):
     """``POST /v1/chat/completions``."""
 
     messages: Annotated[list[ChatMessage], Meta(min_length=1)]
     max_completion_tokens: Annotated[int, Meta(ge=1)] | None = None
 
 
-class CompletionRequest(_Common, kw_only=True):
+class CompletionRequest(StreamableRequest, kw_only=True):
     """``POST /v1/completions``."""
 
     prompt: str | list[Any]

@@ -8,7 +8,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from routeiq_app.wire import ModelCard, ModelList
+from routeiq_app.surfaces.openai.wire import ModelCard, ModelList
 from routeiq_core.access import Principal, require, require_model
 from routeiq_core.catalog import ModelCatalog
 

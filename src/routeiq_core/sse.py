@@ -1,4 +1,8 @@
-"""Server-sent-event frames as the OpenAI streaming API writes them."""
+"""Server-sent-event frames as the OpenAI streaming API writes them: the one frame writer.
+
+Providers, plugins, caches and guards all frame with :func:`data_frame` / :func:`json_frame`; the
+module imports nothing heavier than msgspec, so any of them can use it.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,11 @@ def data_frame(payload: bytes) -> bytes:
     return _DATA + payload + b"\n\n"
 
 
+def json_frame(obj: Any) -> bytes:
+    """Encode ``obj`` as JSON in one SSE frame."""
+    return _DATA + msgspec.json.encode(obj) + b"\n\n"
+
+
 def error_frame(error: RouteIQError) -> bytes:
     """The frame that ends a stream that failed after its first byte (the OpenAI SDK raises on it)."""
     body = {
@@ -33,7 +42,7 @@ def error_frame(error: RouteIQError) -> bytes:
             "code": error.code,
         }
     }
-    return data_frame(msgspec.json.encode(body))
+    return json_frame(body)
 
 
 def frame_usage(frame: bytes) -> tuple[Usage | None, bool]:

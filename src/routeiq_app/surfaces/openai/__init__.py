@@ -1,0 +1,6 @@
+"""The OpenAI API surface: chat, completions, embeddings and the model list."""
+
+from routeiq_app.surfaces.openai.calls import openai_routes
+from routeiq_app.surfaces.openai.models import get_model, list_models
+
+__all__ = ["get_model", "list_models", "openai_routes"]

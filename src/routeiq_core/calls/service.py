@@ -1,0 +1,237 @@
+"""The request use case: every surface's call goes through :meth:`CallService.call`.
+
+The sequence, in order: authenticate → authorize (``llm.call``) → decode the body → routed name
+(a trained router picks the group) → policy → resolve the model group → team record and quota
+reserve → ``plugins.before_request`` (may answer itself) → route and call (retries, fallbacks,
+breakers; ``plugins.before_call`` per attempt) → ``plugins.after_response`` (or the stream hooks)
+→ settle quota and spend, exactly once, whatever happened (errors, client disconnects mid-stream).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+
+from routeiq_core.access.principal import Principal
+from routeiq_core.access.quota_service import QuotaTicket
+from routeiq_core.access.rbac import require
+from routeiq_core.calls.access import CallAccess
+from routeiq_core.calls.command import (
+    CallAnswer,
+    CallCommand,
+    CallRequest,
+    CallResult,
+    CallStream,
+    RoutingHints,
+)
+from routeiq_core.calls.routed import RoutedModels, take_cost_weight
+from routeiq_core.calls.settle import Settlement, account, body_tokens
+from routeiq_core.context import CallContext
+from routeiq_core.errors import RouteIQError
+from routeiq_core.gateway import Gateway, GatewayStream, estimate_prompt_tokens
+from routeiq_core.gateway.streaming import close_quietly
+from routeiq_core.plugins import PluginManager, ShortCircuit
+from routeiq_core.providers import Operation
+from routeiq_core.sse import DONE
+from routeiq_core.surfaces import LIBRARY_SURFACE
+
+logger = logging.getLogger("routeiq.calls")
+FINISH_TIMEOUT_S = 10.0
+"""Longest the end of a call (closing the stream, the last plugin hooks, settling) may take."""
+
+
+class CallService:
+    """Runs one call from any surface through access, plugins, routing and settlement.
+
+    Args:
+        access: Identify, policy, model group, team record, quota reserve.
+        gateway: Routes and calls the upstream.
+        plugins: The enabled plugins (hooks are skipped when none is).
+        settlement: Settles quota and records spend.
+        routed: The routed model names (None: there are none).
+        clock: Unix time (``received_at`` of each call).
+    """
+
+    def __init__(
+        self,
+        *,
+        access: CallAccess,
+        gateway: Gateway,
+        plugins: PluginManager,
+        settlement: Settlement,
+        routed: RoutedModels | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._access = access
+        self._gateway = gateway
+        self._plugins = plugins
+        self._settlement = settlement
+        self._routed = routed
+        self._clock = clock
+
+    @asynccontextmanager
+    async def call(self, command: CallCommand) -> AsyncIterator[CallResult]:
+        """Admit and answer ``command``; the call is settled when the ``async with`` block ends.
+
+        Write the answer inside the block: a :class:`CallAnswer` body, or a :class:`CallStream`'s
+        frames as they come. Leaving the block — normally, by an exception, or cancelled because the
+        client went away — closes the stream and settles the call exactly once.
+
+        Raises:
+            AuthenticationError: 401 before the body is even decoded.
+            PermissionDeniedError: 403 (role, model, team, policy).
+            InvalidRequestError: 400 from the surface's decoder or the routing hints.
+            NotFoundError: 404 for an unknown model.
+            QuotaExceededError / BudgetExceededError: 429. QuotaUnavailableError: 503.
+            UpstreamError: what the upstreams answered when every attempt failed.
+        """
+        ctx, ticket = await self._admit(command)
+        result: CallResult | None = None
+        try:
+            result = await self._answer(ctx)
+            yield result
+        finally:
+            with anyio.CancelScope(shield=True):
+                if isinstance(result, CallStream):
+                    with anyio.move_on_after(FINISH_TIMEOUT_S):
+                        await result.aclose()
+                await self._settlement.settle(ctx, ticket)
+
+    async def _admit(self, command: CallCommand) -> tuple[CallContext, QuotaTicket]:
+        """Everything before the reservation: who, what, which group; the reservation last."""
+        principal = await self._access.identify(command.credentials)
+        require(principal, "llm.call")
+        request = command.request if isinstance(command.request, CallRequest) else command.request()
+        cost_weight = take_cost_weight(request.payload, command.hints.cost_weight)
+        ctx = describe_call(
+            request,
+            operation=command.operation,
+            principal=principal,
+            hints=command.hints,
+            request_id=command.request_id,
+            surface=command.surface,
+            received_at=self._clock(),
+            source_ip=command.credentials.client_address,
+        )
+        if self._routed is not None and self._routed.is_routed(ctx.model):
+            await self._routed.choose(ctx, cost_weight)
+            ctx.payload["model"] = ctx.model
+        self._access.apply_policy(ctx)
+        self._access.resolve(ctx)
+        return ctx, await self._access.reserve(ctx)
+
+    async def _answer(self, ctx: CallContext) -> CallResult:
+        """Plugins before, the upstream call, plugins after (a stream's last hooks run at its end)."""
+        plugins = self._plugins if self._plugins.enabled else None
+        try:
+            if plugins is None:
+                return await (self._open_stream(ctx, None) if ctx.stream else self._complete(ctx, None))
+            short = await plugins.before_request(ctx)
+            if short is not None:
+                return _short_circuit(ctx, short)
+            return await (self._open_stream(ctx, plugins) if ctx.stream else self._complete(ctx, plugins))
+        except RouteIQError as exc:
+            if plugins is not None:
+                await plugins.on_error(ctx, exc)
+            raise
+
+    async def _complete(self, ctx: CallContext, plugins: PluginManager | None) -> CallAnswer:
+        before_call = functools.partial(plugins.before_call, ctx) if plugins is not None else None
+        response = await self._gateway.complete(ctx, before_call)
+        ctx.route = response.route
+        account(ctx, response.usage, produced=body_tokens(response.body))
+        body = response.body
+        if plugins is not None:
+            body = await plugins.after_response(ctx, body) or body
+        return CallAnswer(context=ctx, body=body)
+
+    async def _open_stream(self, ctx: CallContext, plugins: PluginManager | None) -> CallStream:
+        before_call = functools.partial(plugins.before_call, ctx) if plugins is not None else None
+        opened = await self._gateway.open_stream(ctx, before_call)
+        ctx.route = opened.route
+        if plugins is None:
+            frames = opened.frames
+            layers: tuple[AsyncIterator[bytes], ...] = ()
+        else:
+            watched = _usage_before_done(opened, ctx)
+            frames = plugins.wrap_stream(ctx, watched)
+            layers = (frames, watched)
+
+        async def close() -> None:
+            for layer in layers:
+                await close_quietly(layer)
+            await opened.aclose()
+            account(ctx, opened.usage, produced=opened.events)
+            if plugins is not None:
+                try:
+                    await plugins.after_response(ctx, None)
+                except RouteIQError as exc:  # the stream was sent already: nothing left to refuse
+                    logger.warning("a plugin refused a stream after it ended: %s", exc.message)
+
+        return CallStream(ctx, frames, close)
+
+
+def describe_call(
+    request: CallRequest,
+    *,
+    operation: Operation,
+    principal: Principal,
+    hints: RoutingHints | None = None,
+    request_id: str | None = None,
+    surface: str = LIBRARY_SURFACE,
+    received_at: float = 0.0,
+    source_ip: str | None = None,
+) -> CallContext:
+    """The context of a call from its decoded request: what the payload says, once.
+
+    The model asked for, the end user, the output cap and a prompt-token estimate come from the
+    payload; tags and the conversation from ``hints`` (a ``previous_response_id`` stands for the
+    conversation when no hint names one).
+    """
+    payload, hints = request.payload, hints or RoutingHints()
+    model, user, previous = payload.get("model"), payload.get("user"), payload.get("previous_response_id")
+    max_tokens = payload.get("max_tokens") or payload.get("max_completion_tokens")
+    return CallContext(
+        request_id=request_id,
+        operation=operation,
+        surface=surface,
+        received_at=received_at,
+        source_ip=source_ip,
+        principal=principal,
+        payload=payload,
+        stream=request.stream,
+        client_wants_usage=request.client_wants_usage,
+        model=model if isinstance(model, str) else "",
+        tags=hints.tags,
+        conversation_id=hints.conversation_id or (previous if isinstance(previous, str) else None),
+        user=user if isinstance(user, str) else None,
+        estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
+        max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
+    )
+
+
+async def _usage_before_done(opened: GatewayStream, ctx: CallContext) -> AsyncIterator[bytes]:
+    """Plugins see the stream's usage when ``[DONE]`` reaches them (it is known by then)."""
+    async for chunk in opened.frames:
+        if chunk == DONE:
+            ctx.usage = opened.usage
+        yield chunk
+
+
+def _short_circuit(ctx: CallContext, short: ShortCircuit) -> CallResult:
+    """A plugin answered (a cache hit, say): no upstream call, nothing to settle but the reservation."""
+    ctx.response_headers.update(short.headers)
+    if not ctx.stream:
+        return CallAnswer(context=ctx, body=short.body or b"{}")
+    frames = b"".join((*(short.frames or ()), DONE))
+
+    async def replay() -> AsyncIterator[bytes]:
+        yield frames
+
+    stream = replay()
+    return CallStream(ctx, stream, functools.partial(close_quietly, stream))

@@ -1,0 +1,10 @@
+"""The protocols calls arrive in, by name: policy rules match them, the call's context records them."""
+
+LIBRARY_SURFACE = "library"
+"""The surface of a call made from Python (no wire protocol in between)."""
+
+OPENAI_SURFACE = "openai"
+"""The OpenAI API (chat completions, completions, embeddings)."""
+
+SURFACES = frozenset({OPENAI_SURFACE, LIBRARY_SURFACE})
+"""Every surface RouteIQ serves; a policy rule naming another is a configuration error."""
