@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= examples/demo-config.yaml
 
-.PHONY: serve test lint typecheck unit docs bench bench-smoke clean
+.PHONY: serve test lint typecheck unit contract docs bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/routeiq serve --config $(CONFIG)
 
-test: $(VENV)/.installed-dev lint typecheck unit
+test: $(VENV)/.installed-dev lint typecheck unit contract
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples
@@ -37,8 +37,13 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Core and app logic without I/O (seconds).
 unit: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q tests/unit
+
+# Ports against every adapter, real Redis/PostgreSQL, the app over HTTP, real processes and SDKs.
+contract: $(VENV)/.installed-dev
+	$(BIN)/pytest -q tests/contract
 
 # Side-by-side performance run (RouteIQ, LiteLLM proxy, the floor, direct); see benchmarks/README.md.
 bench: $(VENV)/.installed-dev benchmarks/.venv-litellm/bin/litellm

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from routeiq_app.cli_routing import register
-from tests.unit.routing.synthetic import synthetic_rows
+from tests.unit.routing.learned.synthetic import synthetic_rows
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "routing-data"
 MMLU = DATA / "mmlu-2model.jsonl"

@@ -21,8 +21,8 @@ from routeiq_adapters.state import RedisAffinityStore
 from routeiq_adapters.state.redis_affinity import PREFIX
 from routeiq_core.context import CallContext
 from routeiq_core.routing.composition import AffinityStage, InMemoryAffinityStore
-from tests.unit.gateway_fakes import ManualClock
-from tests.unit.routing_strategies.support import dep, group_of, ids
+from tests.support.clocks import ManualClock
+from tests.unit.routing.strategies.support import dep, group_of, ids
 
 pytestmark = pytest.mark.anyio
 

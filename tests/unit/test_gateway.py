@@ -23,7 +23,8 @@ from routeiq_core.resilience import (
     reporting_transitions,
 )
 from routeiq_core.routing import DeploymentStats, RouteContext
-from tests.unit.gateway_fakes import ManualClock, ScriptedClient, catalog, deployment, failure
+from tests.support.clocks import ManualClock
+from tests.support.providers import ScriptedClient, catalog, deployment, failure
 
 
 class InOrder:
@@ -87,7 +88,7 @@ def test_first_attempt_succeeds_and_payload_passes_through() -> None:
         "in-order",
     )
     sent = client.payloads[0]
-    assert sent["model"] == "up-g-0"
+    assert sent["model"] == "g-0-model"
     assert sent["extra_field"] == [1]
     assert metrics.counter("routeiq_prompt_tokens", model_group="g") == 10
 

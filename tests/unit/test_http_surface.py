@@ -17,7 +17,7 @@ from routeiq_app.surfaces.http import (
 from routeiq_core.access import Authenticator, KeyHasher, KeyService, NewKey, Principal
 from routeiq_core.context import CallContext, RoutedChoice, RouteDecision
 from routeiq_core.errors import AuthenticationError
-from tests.unit.access.fakes import DictKeyStore
+from tests.support.stores import DictKeyStore
 
 TRUSTED = parse_networks(["10.0.0.0/8", "fd00::/8"])
 READER = HttpRequestReader(TRUSTED)

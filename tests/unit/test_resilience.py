@@ -15,6 +15,7 @@ from routeiq_core.resilience import (
     ConcurrencyLimiter,
     RetryPolicy,
 )
+from tests.support.clocks import ManualClock
 
 
 @given(st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=2**32))
@@ -30,16 +31,8 @@ def test_retry_after_is_honoured_but_capped() -> None:
     assert policy.delay(1, random.Random(1), retry_after_s=60.0) == 5.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_breaker_lifecycle() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     moves: list[tuple[str, str]] = []
     registry = BreakerRegistry(
         BreakerConfig(failure_threshold=2, cooldown_s=10), clock, lambda k, o, n: moves.append((o, n))
@@ -76,7 +69,7 @@ def test_breaker_lifecycle() -> None:
 
 
 def test_released_probe_lets_another_through() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     b = BreakerRegistry(BreakerConfig(failure_threshold=1, cooldown_s=1), clock).get("d")
     b.record_failure()
     clock.now = 1

@@ -18,8 +18,8 @@ from routeiq_core.access import (
     Principal,
 )
 from routeiq_core.errors import AuthenticationError
-
-from .fakes import DictKeyStore
+from tests.support.clocks import ManualClock
+from tests.support.stores import DictKeyStore
 
 pytestmark = pytest.mark.anyio
 
@@ -28,17 +28,9 @@ SECRET = "server-secret-0123456789"
 NOW = 1_700_000_000.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
@@ -52,12 +44,12 @@ def hasher() -> KeyHasher:
 
 
 @pytest.fixture
-def auth(store: DictKeyStore, hasher: KeyHasher, clock: Clock) -> Authenticator:
+def auth(store: DictKeyStore, hasher: KeyHasher, clock: ManualClock) -> Authenticator:
     return Authenticator(store=store, hasher=hasher, master_key=MASTER, clock=clock)
 
 
 @pytest.fixture
-def keys(store: DictKeyStore, hasher: KeyHasher, clock: Clock) -> KeyService:
+def keys(store: DictKeyStore, hasher: KeyHasher, clock: ManualClock) -> KeyService:
     return KeyService(store, hasher, clock=clock)
 
 
@@ -152,7 +144,7 @@ async def test_missing_key_is_401_unless_open(store: DictKeyStore, hasher: KeyHa
         await opened.authenticate("sk-riq-nope")
 
 
-async def test_expired_key_is_401(auth: Authenticator, keys: KeyService, clock: Clock) -> None:
+async def test_expired_key_is_401(auth: Authenticator, keys: KeyService, clock: ManualClock) -> None:
     issued = await issue(keys, expires_at=NOW + 60)
     assert (await auth.authenticate(issued.key)).key_id == issued.record.key_id
     clock.now = NOW + 60

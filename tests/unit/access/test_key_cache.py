@@ -18,8 +18,7 @@ from routeiq_core.access import (
     generate_key,
 )
 from routeiq_core.errors import AuthenticationError
-
-from .fakes import DictKeyStore
+from tests.support.stores import DictKeyStore
 
 pytestmark = pytest.mark.anyio
 

@@ -32,6 +32,7 @@ from routeiq_core.access import (
     parse_limits,
 )
 from routeiq_core.errors import ConfigurationError, RateLimitError
+from tests.support.clocks import ManualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -237,16 +238,8 @@ class BrokenStore(InMemoryQuotaStore):
         return await super().usage(scope_key, window, now)  # type: ignore[arg-type]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_fail_open_admits_unmetered_and_declares_the_outage(caplog: pytest.LogCaptureFixture) -> None:
-    store, metrics, clock = BrokenStore(), InMemoryMetrics(), Clock()
+    store, metrics, clock = BrokenStore(), InMemoryMetrics(), ManualClock(0.0)
     monitor = OutageMonitor("fail_open", metrics, probe_interval_s=5.0, clock=clock)
     quota = QuotaService(store, QuotaConfig(on_outage="fail_open"), monitor=monitor, metrics=metrics)
     health = QuotaHealthCheck(store, monitor)

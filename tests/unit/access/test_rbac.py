@@ -19,8 +19,7 @@ from routeiq_core.access import (
 )
 from routeiq_core.access.rbac import grant_matches
 from routeiq_core.errors import NotFoundError, PermissionDeniedError
-
-from .fakes import DictKeyStore
+from tests.support.stores import DictKeyStore
 
 pytestmark = pytest.mark.anyio
 

@@ -20,6 +20,7 @@ from routeiq_core.access import (
     TeamService,
 )
 from routeiq_core.errors import ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError
+from tests.support.clocks import ManualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -31,21 +32,13 @@ def key(role: Role, team: str | None = "alpha") -> Principal:
     return Principal(kind="virtual_key", role=role, key_id=f"key_{role}", team=team)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def teams(clock: Clock) -> AsyncIterator[TeamService]:
+async def teams(clock: ManualClock) -> AsyncIterator[TeamService]:
     store = SQLiteTeamStore(":memory:")
     service = TeamService(store, clock=clock)
     for team_id in ("alpha", "beta", "gamma"):
@@ -56,7 +49,7 @@ async def teams(clock: Clock) -> AsyncIterator[TeamService]:
         await store.close()
 
 
-async def test_admin_creates_reads_updates_and_deletes(teams: TeamService, clock: Clock) -> None:
+async def test_admin_creates_reads_updates_and_deletes(teams: TeamService, clock: ManualClock) -> None:
     spec = NewTeam(
         team_id="ml-ops_2",
         alias="ML Ops",

@@ -6,16 +6,9 @@ import pytest
 
 from routeiq_adapters.cache import InMemoryCacheStore
 from routeiq_core.cache.entry import CachedResponse
+from tests.support.clocks import ManualClock
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def entry(n: int) -> CachedResponse:
@@ -34,7 +27,7 @@ async def test_bounded_with_lru_eviction() -> None:
 
 
 async def test_per_entry_ttl_with_an_injected_clock() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     store = InMemoryCacheStore(clock=clock)
     await store.set("team-a", "short", entry(1), 1)
     await store.set("team-a", "long", entry(2), 10)

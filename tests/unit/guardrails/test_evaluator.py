@@ -8,7 +8,7 @@ import pytest
 
 from routeiq_core.errors import UpstreamError
 from routeiq_core.guardrails.evaluator import HeuristicEvaluator, LLMJudgeEvaluator, parse_judge_score
-from tests.unit.guardrails.fakes import ScriptedChat, deployment
+from tests.support.providers import ScriptedChat, deployment
 
 pytestmark = pytest.mark.anyio
 

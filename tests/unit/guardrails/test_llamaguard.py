@@ -7,7 +7,7 @@ import pytest
 from routeiq_core.errors import UpstreamError
 from routeiq_core.guardrails.errors import GuardrailUnavailableError
 from routeiq_core.guardrails.llamaguard import LlamaGuard, LlamaGuardConfig, build_prompt, parse_answer
-from tests.unit.guardrails.fakes import ScriptedChat, deployment
+from tests.support.providers import ScriptedChat, deployment
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +56,7 @@ def test_the_prompt_follows_the_llamaguard_format() -> None:
 
 async def test_check_request_sends_the_conversation_to_the_configured_deployment() -> None:
     client = ScriptedChat("unsafe\nS2")
-    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment(), timeout_s=3.0))
+    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment("guard"), timeout_s=3.0))
     verdict = await guard.check_request(REQUEST)
     assert verdict.flagged
     assert verdict.categories == ("S2",)
@@ -72,7 +72,7 @@ async def test_check_request_sends_the_conversation_to_the_configured_deployment
 
 async def test_check_response_assesses_the_agent_turn() -> None:
     client = ScriptedChat("safe")
-    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment()))
+    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment("guard")))
     assert not (await guard.check_response(REQUEST, "Please call a locksmith.")).flagged
     content = client.payloads[0]["messages"][0]["content"]
     assert content.index("User: How do I hotwire") < content.index("Agent: Please call a locksmith.")
@@ -81,7 +81,9 @@ async def test_check_response_assesses_the_agent_turn() -> None:
 
 async def test_raw_messages_mode_and_cutting_long_conversations() -> None:
     client = ScriptedChat("safe")
-    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment(), raw_messages=True, max_chars=10))
+    guard = LlamaGuard(
+        client, LlamaGuardConfig(deployment=deployment("guard"), raw_messages=True, max_chars=10)
+    )
     await guard.check_request(
         {"messages": [{"role": "user", "content": "old " * 10}, {"role": "user", "content": "x" * 30}]}
     )
@@ -90,7 +92,7 @@ async def test_raw_messages_mode_and_cutting_long_conversations() -> None:
 
 async def test_failures_become_guardrail_unavailable() -> None:
     client = ScriptedChat(UpstreamError("boom", status_code=503), "no idea")
-    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment()))
+    guard = LlamaGuard(client, LlamaGuardConfig(deployment=deployment("guard")))
     with pytest.raises(GuardrailUnavailableError, match="moderation call failed") as failed:
         await guard.check_request(REQUEST)
     assert failed.value.status_code == 503
@@ -101,5 +103,7 @@ async def test_failures_become_guardrail_unavailable() -> None:
 
 async def test_an_empty_conversation_is_safe_without_a_call() -> None:
     client = ScriptedChat()
-    assert not (await LlamaGuard(client, LlamaGuardConfig(deployment=deployment())).check_request({})).flagged
+    assert not (
+        await LlamaGuard(client, LlamaGuardConfig(deployment=deployment("guard"))).check_request({})
+    ).flagged
     assert client.payloads == []

@@ -1,8 +1,7 @@
-"""Request contexts, OpenAI bodies and SSE frames for calling plugin hooks directly; a scripted provider."""
+"""Request contexts, OpenAI bodies and SSE frames for calling plugin hooks directly."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -11,7 +10,7 @@ from routeiq_core.access import Principal
 from routeiq_core.calls import account
 from routeiq_core.catalog import Deployment, ModelGroup
 from routeiq_core.context import CallContext, RouteDecision
-from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.providers import Operation, Usage
 
 
 def chat(text: str, *, system: str | None = None, **params: Any) -> dict[str, Any]:
@@ -112,34 +111,3 @@ def streamed_text(frames: list[bytes]) -> dict[int, str]:
                 piece = choice.get("delta", {}).get("content") or choice.get("text") or ""
                 texts[choice["index"]] = texts.get(choice["index"], "") + piece
     return texts
-
-
-def deployment(name: str = "guard", **kw: Any) -> Deployment:
-    return Deployment(
-        id=name, model_group=kw.pop("model_group", name), adapter="mock", upstream_model=f"{name}-model", **kw
-    )
-
-
-class ScriptedChat:
-    """A provider client answering each chat call with the next scripted text (or raising it)."""
-
-    def __init__(self, *answers: str | Exception) -> None:
-        self.answers = list(answers)
-        self.payloads: list[dict[str, Any]] = []
-
-    async def send(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
-    ) -> ProviderReply:
-        self.payloads.append(payload)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return ProviderReply(body=completion(answer))
-
-    def stream(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
-    ) -> AsyncIterator[bytes]:
-        raise NotImplementedError("guards and judges never stream")
-
-    async def aclose(self) -> None:
-        pass

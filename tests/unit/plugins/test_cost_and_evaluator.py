@@ -20,7 +20,8 @@ from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError, UpstreamError
 from routeiq_core.plugins.port import PluginContext
 from routeiq_core.providers import ProviderClient, Usage
-from tests.unit.plugins.helpers import ScriptedChat, chat, completion, deployment, make_ctx
+from tests.support.providers import ScriptedChat, deployment
+from tests.unit.plugins.helpers import chat, completion, make_ctx
 
 pytestmark = pytest.mark.anyio
 

@@ -23,7 +23,8 @@ from routeiq_core.errors import ConfigurationError, RouteIQError, UpstreamError
 from routeiq_core.guardrails.errors import ContentPolicyViolation, GuardrailUnavailableError
 from routeiq_core.plugins.port import Capability, FailureMode
 from routeiq_core.providers import ProviderClient
-from tests.unit.plugins.helpers import ScriptedChat, chat, completion, deployment, make_ctx
+from tests.support.providers import ScriptedChat, deployment
+from tests.unit.plugins.helpers import chat, completion, make_ctx
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,7 @@ from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.plugins.port import BasePlugin, Capability, FailureMode
 from routeiq_core.providers import ProviderClient
-from tests.unit.plugins.helpers import ScriptedChat, deployment
+from tests.support.providers import ScriptedChat, deployment
 
 NAMES = {
     "pii_guard",

@@ -1,4 +1,4 @@
-"""Test doubles for the gateway: a scripted provider client and a manual clock."""
+"""Test doubles of the provider port: a client scripted per deployment, and a scripted chat model."""
 
 from __future__ import annotations
 
@@ -11,19 +11,6 @@ from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
 from routeiq_core.errors import UpstreamError
 from routeiq_core.providers import Operation, ProviderReply, Usage
 from routeiq_core.sse import data_frame
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class ScriptedClient:
@@ -72,17 +59,25 @@ class ScriptedClient:
         pass
 
 
-def deployment(group: str, n: int, **kw: Any) -> Deployment:
+def deployment(name: str, n: int | None = None, **kw: Any) -> Deployment:
+    """A mock deployment ``name`` (or ``name-n``) of group ``name``, serving upstream model ``<id>-model``."""
+    ident = name if n is None else f"{name}-{n}"
     return Deployment(
-        id=f"{group}-{n}", model_group=group, adapter="mock", upstream_model=f"up-{group}-{n}", **kw
+        id=ident,
+        model_group=kw.pop("model_group", name),
+        adapter="mock",
+        upstream_model=kw.pop("upstream_model", f"{ident}-model"),
+        **kw,
     )
 
 
 def catalog(*groups: ModelGroup) -> ModelCatalog:
+    """A catalog of these groups."""
     return ModelCatalog(groups)
 
 
 def failure(status: int, retry_after: float | None = None, code: str | None = None) -> UpstreamError:
+    """What an upstream answering ``status`` raises (429 and 5xx are retryable)."""
     return UpstreamError(
         f"upstream said {status}",
         status_code=status,
@@ -90,3 +85,39 @@ def failure(status: int, retry_after: float | None = None, code: str | None = No
         retry_after_s=retry_after,
         code=code,
     )
+
+
+class ScriptedChat:
+    """A chat model answering each call with the next scripted text (or raising it); guards never stream."""
+
+    def __init__(self, *answers: str | Exception) -> None:
+        self.answers = list(answers)
+        self.payloads: list[dict[str, Any]] = []
+        self.timeouts: list[float] = []
+
+    async def send(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> ProviderReply:
+        assert operation is Operation.CHAT
+        self.payloads.append(payload)
+        self.timeouts.append(timeout_s)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        message = {"role": "assistant", "content": answer}
+        body = {
+            "id": "cmpl-1",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": "chat-upstream",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        }
+        return ProviderReply(body=msgspec.json.encode(body))
+
+    def stream(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+    ) -> AsyncIterator[bytes]:
+        raise NotImplementedError("guards and judges never stream")
+
+    async def aclose(self) -> None:
+        pass

@@ -8,7 +8,7 @@ from collections import Counter
 from routeiq_core.catalog import ModelGroup
 from routeiq_core.context import CallContext
 from routeiq_core.routing import WeightedShuffle
-from tests.unit.gateway_fakes import deployment
+from tests.support.providers import deployment
 
 
 def test_weighted_shuffle_first_pick_follows_weights() -> None:

@@ -22,8 +22,8 @@ from routeiq_core.routing.composition import (
     conversation_key,
 )
 from routeiq_core.routing.strategies import RoundRobin, WeightedShuffle
-from tests.unit.gateway_fakes import ManualClock
-from tests.unit.routing_strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
+from tests.support.clocks import ManualClock
+from tests.unit.routing.strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
 
 # One entry per adapter of the port; the Redis adapter joins this list (and the suite moves to
 # tests/contract) when it exists.

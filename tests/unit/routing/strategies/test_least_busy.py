@@ -12,7 +12,7 @@ from routeiq_core.catalog import Deployment
 from routeiq_core.context import CallContext
 from routeiq_core.routing import DeploymentStats
 from routeiq_core.routing.strategies import LeastBusy
-from tests.unit.routing_strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
 
 
 @PROPERTY

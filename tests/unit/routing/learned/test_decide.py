@@ -36,8 +36,9 @@ def test_zero_weight_picks_the_best_predicted_then_the_cheapest(row: tuple[np.nd
 @given(rows)
 def test_huge_weight_picks_the_cheapest(row: tuple[np.ndarray, np.ndarray]) -> None:
     quality, costs = row
-    # Beyond the largest quality difference per smallest cost difference, only cost matters.
-    assert costs[decide(quality, costs, 1e12)] == costs.min()
+    # Qualities differ by at most 1, so at weight 1e12 any cost difference above 1e-12 decides;
+    # costs closer than that (a few ulps apart) may still go to the better model.
+    assert costs[decide(quality, costs, 1e12)] - costs.min() <= 1e-12
 
 
 @given(rows, st.floats(0, 100))

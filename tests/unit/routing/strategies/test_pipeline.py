@@ -19,7 +19,7 @@ from routeiq_core.routing.composition import (
     StrategyStage,
 )
 from routeiq_core.routing.strategies import LeastBusy, RoundRobin, WeightedShuffle
-from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
 
 
 @PROPERTY

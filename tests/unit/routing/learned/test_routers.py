@@ -24,7 +24,7 @@ from routeiq_core.routing.learned import (
     train_router,
     training_data,
 )
-from tests.unit.routing.synthetic import MODELS, best_model_per_row, synthetic_table
+from tests.unit.routing.learned.synthetic import MODELS, best_model_per_row, synthetic_table
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from routeiq_core.routing.learned import (
 )
 from routeiq_core.routing.learned.best_per_task import true_task_means
 from routeiq_core.routing.learned.task_classifier import fit_softmax, softmax_rows
-from tests.unit.routing.synthetic import MODELS, TOPICS, synthetic_table
+from tests.unit.routing.learned.synthetic import MODELS, TOPICS, synthetic_table
 
 
 def clusters(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

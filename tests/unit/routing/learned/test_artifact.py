@@ -25,7 +25,7 @@ from routeiq_core.routing.learned import (
     save_router,
     train_routing_model,
 )
-from tests.unit.routing.synthetic import MODELS, synthetic_table
+from tests.unit.routing.learned.synthetic import MODELS, synthetic_table
 
 CONFIG = HashingEmbedderConfig(dim=64, hash_bits=12)
 FAST = {

@@ -1,4 +1,4 @@
-"""Test doubles for the access ports: a dict key store that counts its lookups."""
+"""Test doubles of the store ports: a dict key store that counts its lookups."""
 
 from __future__ import annotations
 

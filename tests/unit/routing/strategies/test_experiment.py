@@ -15,7 +15,7 @@ from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.composition import Arm, ArmStats, Experiment
 from routeiq_core.routing.strategies import CostBased, RoundRobin, WeightedShuffle
-from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
 
 
 class Reverse:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from routeiq_core.routing.learned import HashingEmbedderConfig, RoutingModel, apredict, train_routing_model
-from tests.unit.routing.synthetic import synthetic_table
+from tests.unit.routing.learned.synthetic import synthetic_table
 
 TICK_S = 0.002
 

@@ -19,10 +19,10 @@ from routeiq_core.routing.strategies import (
     build_strategy,
     load_custom_strategy,
 )
-from tests.unit.routing_strategies.support import dep, group_of, ids
+from tests.unit.routing.strategies.support import dep, group_of, ids
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-HERE = "tests.unit.routing_strategies.test_factory"
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
+HERE = "tests.unit.routing.strategies.test_factory"
 
 
 class NoName:

@@ -12,7 +12,7 @@ from routeiq_core.catalog import Deployment
 from routeiq_core.context import CallContext
 from routeiq_core.routing import DeploymentStats
 from routeiq_core.routing.strategies import LatencyBased
-from tests.unit.routing_strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
 
 latencies = st.none() | st.floats(min_value=0.01, max_value=5.0)
 

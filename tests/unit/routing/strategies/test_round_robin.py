@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from routeiq_core.catalog import Deployment
 from routeiq_core.context import CallContext
 from routeiq_core.routing.strategies import RoundRobin
-from tests.unit.routing_strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, dep, deployment_lists, group_of, ids
 
 
 @PROPERTY

@@ -10,7 +10,7 @@ from routeiq_core.catalog import Deployment
 from routeiq_core.context import CallContext
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.strategies import RoundRobin, TagFilter, WeightedShuffle
-from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
 
 
 @PROPERTY

@@ -11,8 +11,8 @@ from routeiq_core.catalog import Deployment
 from routeiq_core.context import CallContext
 from routeiq_core.routing import DeploymentStats, RouteContext
 from routeiq_core.routing.strategies import UsageBased
-from tests.unit.gateway_fakes import ManualClock
-from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
+from tests.support.clocks import ManualClock
+from tests.unit.routing.strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
 
 
 @PROPERTY

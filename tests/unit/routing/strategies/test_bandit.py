@@ -14,7 +14,7 @@ from routeiq_core.context import CallContext
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.routing import RouteContext
 from routeiq_core.routing.composition import BanditPolicy, StrategyBandit
-from tests.unit.routing_strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
+from tests.unit.routing.strategies.support import PROPERTY, contexts, dep, deployment_lists, group_of, ids
 
 
 class Named:
