@@ -170,6 +170,31 @@ def test_policy_deny_and_explain(client: TestClient[Litestar]) -> None:
     assert body["decision"]["rule"] == "no-long-answers-for-t2"
 
 
+def test_authentication_comes_before_the_body_is_read_as_a_request(client: TestClient[Litestar]) -> None:
+    bodies = [b"{not json", b'{"model": 5, "messages": "x"}', b"[]", b"", b'{"model": "demo"}']
+    for body in bodies:
+        r = client.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 401, (body, r.text)
+        assert r.json()["error"]["type"] == "authentication_error"
+        assert "messages" not in r.text  # nothing about the body's fields before the caller is known
+    viewer = issue(client, role="viewer")
+    forbidden = client.post("/v1/chat/completions", content=b"{not json", headers=bearer(viewer))
+    assert forbidden.status_code == 403  # known but not allowed to call: still nothing about the body
+    member = issue(client)
+    bad = client.post("/v1/chat/completions", content=b'{"model": "demo"}', headers=bearer(member))
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "messages"
+
+
+def test_an_answer_says_what_it_cost(client: TestClient[Litestar]) -> None:
+    key = issue(client, team="t8")
+    r = client.post("/v1/chat/completions", json=CHAT, headers=bearer(key))
+    assert r.status_code == 200
+    assert float(r.headers["x-routeiq-cost"]) == pytest.approx((10 * 1000 + 5 * 2000) / 1e6)
+    spend = client.get("/admin/spend", params={"team": "t8"}, headers=ADMIN).json()
+    assert spend["total"]["cost"] == pytest.approx(float(r.headers["x-routeiq-cost"]))
+
+
 def test_streaming_is_settled_at_stream_end(client: TestClient[Litestar]) -> None:
     key = issue(client, team="t9")
     with client.stream(

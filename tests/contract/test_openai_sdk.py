@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import httpx
@@ -216,12 +217,28 @@ def test_first_chunk_arrives_before_the_upstream_sends_the_rest(
     assert rest == " from upstream"
 
 
-def test_client_disconnect_cancels_the_upstream(client: openai.OpenAI, upstream: FakeUpstream) -> None:
+def spent(gateway: GatewayProcess, model_group: str) -> dict[str, Any]:
+    r = httpx.get(f"{gateway.base_url}/admin/spend", params={"model_group": model_group}, timeout=5)
+    r.raise_for_status()
+    totals: dict[str, Any] = r.json()["total"]
+    return totals
+
+
+def test_client_disconnect_cancels_the_upstream_and_is_still_billed(
+    client: openai.OpenAI, upstream: FakeUpstream, gateway: GatewayProcess
+) -> None:
+    before = spent(gateway, "hang")["requests"]
     upstream.disconnected.clear()
     stream = client.chat.completions.create(**chat("hang", stream=True))  # type: ignore[call-overload]
     next(iter(stream))
     stream.close()
     assert upstream.disconnected.wait(5), "the upstream request was not cancelled"
+    deadline = time.monotonic() + 5
+    while spent(gateway, "hang")["requests"] == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    after = spent(gateway, "hang")
+    assert after["requests"] == before + 1  # settled once, though the upstream never reported usage
+    assert after["prompt_tokens"] > 0
 
 
 def test_breaker_opens_and_sheds_with_503(
