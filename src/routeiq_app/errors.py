@@ -45,9 +45,14 @@ def _json(status: int, body: bytes, headers: dict[str, str] | None = None) -> Re
     return Response(content=body, status_code=status, media_type="application/json", headers=headers)
 
 
+_HTTP_HINTS = MappingProxyType({"missing_api_key": " Send it as 'Authorization: Bearer <key>'."})
+"""What an HTTP client must do, added to the core's surface-neutral message."""
+
+
 def handle_routeiq_error(_: Request[Any, Any, Any], exc: RouteIQError) -> Response[bytes]:
     """Map a core error to its status, type and headers."""
-    body = error_body(exc.message, exc.error_type, param=exc.param, code=exc.code)
+    message = exc.message + _HTTP_HINTS.get(exc.code or "", "")
+    body = error_body(message, exc.error_type, param=exc.param, code=exc.code)
     return _json(exc.status_code, body, exc.headers or None)
 
 

@@ -177,6 +177,7 @@ def test_authentication_comes_before_the_body_is_read_as_a_request(client: TestC
         assert r.status_code == 401, (body, r.text)
         assert r.json()["error"]["type"] == "authentication_error"
         assert "messages" not in r.text  # nothing about the body's fields before the caller is known
+        assert "Authorization: Bearer <key>" in r.json()["error"]["message"]  # the HTTP surface's hint
     viewer = issue(client, role="viewer")
     forbidden = client.post("/v1/chat/completions", content=b"{not json", headers=bearer(viewer))
     assert forbidden.status_code == 403  # known but not allowed to call: still nothing about the body

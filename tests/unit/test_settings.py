@@ -162,3 +162,11 @@ def test_reference_lists_every_env_var() -> None:
         "OTEL_SERVICE_NAME",
     ):
         assert f"`{var}`" in text
+
+
+def test_http_route_and_method_matches_are_refused_with_their_replacement(tmp_path: Path) -> None:
+    yaml = "policy:\n  rules:\n    - name: r\n      match: {routes: ['/v1/chat/*'], methods: [POST]}\n"
+    found = problems(yaml, tmp=tmp_path)
+    assert len(found) == 2, found
+    assert any("policy.rules[0].match.routes: no longer a key" in p and "operations" in p for p in found)
+    assert any("policy.rules[0].match.methods: no longer a key" in p and "surfaces" in p for p in found)

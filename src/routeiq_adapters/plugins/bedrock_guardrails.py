@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-from routeiq_adapters.guardrails.bedrock_http import AiohttpHttpTransport
+from routeiq_adapters.guardrails.bedrock import BedrockGuardrail, BedrockGuardrailConfig, BedrockResult
+from routeiq_adapters.guardrails.http_transport import AiohttpHttpTransport
 from routeiq_adapters.plugins._common import GuardAction, Stage, decode_body, enforce, guardrail_down
 from routeiq_adapters.plugins.deps import PluginDeps
-from routeiq_core.guardrails.bedrock import BedrockGuardrail, BedrockGuardrailConfig, BedrockResult
 from routeiq_core.guardrails.chat_text import response_texts
 from routeiq_core.guardrails.errors import GuardrailUnavailableError
 from routeiq_core.plugins.port import BasePlugin, Capability, FailureMode, PluginContext, PluginSpec

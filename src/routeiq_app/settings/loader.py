@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import typing
 from collections.abc import Mapping
 from pathlib import Path as FilePath
 from typing import Any
@@ -176,7 +177,8 @@ def _build_field(tp: Any, value: Any, path: Path, raw: _Raw, env: Mapping[str, s
         return _build(sub, value, path, raw, env)
     item = schema.list_item_section(tp)
     if item is not None and isinstance(value, list):
-        return [_build(item, v, (*path, i), raw, env) for i, v in enumerate(value)]
+        built = [_build(item, v, (*path, i), raw, env) for i, v in enumerate(value)]
+        return tuple(built) if typing.get_origin(schema.strip(tp)) is tuple else built
     return _convert_leaf(tp, value, path, raw, env)
 
 

@@ -51,10 +51,13 @@ def section_type(tp: Any) -> type[msgspec.Struct] | None:
 
 
 def list_item_section(tp: Any) -> type[msgspec.Struct] | None:
-    """The Struct class if ``tp`` is ``list[SomeSection]``, else None."""
+    """The Struct class if ``tp`` is ``list[SomeSection]`` or ``tuple[SomeSection, ...]``, else None."""
     tp = strip(tp)
-    if typing.get_origin(tp) is list:
-        return section_type(typing.get_args(tp)[0])
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is list or (
+        typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is ...
+    ):
+        return section_type(args[0])
     return None
 
 

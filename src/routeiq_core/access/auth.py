@@ -89,7 +89,7 @@ class Authenticator:
             if self._anonymous is not None:
                 return self._anonymous
             raise AuthenticationError(
-                "Missing API key: send 'Authorization: Bearer <key>'.", code="missing_api_key"
+                "Missing API key: send a RouteIQ virtual key or the master key.", code="missing_api_key"
             )
         if self._master_digest is not None and hmac.compare_digest(_digest(token), self._master_digest):
             return Principal.admin()

@@ -1,18 +1,13 @@
 """Guardrails: checks on requests and answers, and answer evaluators.
 
-PII redaction, prompt-injection scoring, content policies, external moderation (LlamaGuard through
-the provider port, AWS Bedrock Guardrails over HTTP) and post-response evaluators.
+PII redaction, prompt-injection scoring, content policies, external moderation through the provider
+port (LlamaGuard) and post-response evaluators. Guardrails that speak a vendor's own HTTP API (AWS
+Bedrock Guardrails) are adapters: :mod:`routeiq_adapters.guardrails`.
 
 Each guard is plain core code returning a :class:`Verdict`; the plugin layer decides when to call it
 and turns a blocking verdict into :class:`ContentPolicyViolation`.
 """
 
-from routeiq_core.guardrails.bedrock import (
-    BedrockGuardrail,
-    BedrockGuardrailConfig,
-    BedrockResult,
-    parse_apply_response,
-)
 from routeiq_core.guardrails.chat_text import (
     chunk_texts,
     conversation,
@@ -25,11 +20,7 @@ from routeiq_core.guardrails.chat_text import (
     response_texts,
 )
 from routeiq_core.guardrails.content_filter import DENIED_TERM, Category, ContentFilter, TeamPolicy
-from routeiq_core.guardrails.errors import (
-    ContentPolicyViolation,
-    GuardrailUnavailableError,
-    HttpTransportError,
-)
+from routeiq_core.guardrails.errors import ContentPolicyViolation, GuardrailUnavailableError
 from routeiq_core.guardrails.evaluator import (
     Evaluation,
     Evaluator,
@@ -46,8 +37,6 @@ from routeiq_core.guardrails.llamaguard import (
     parse_answer,
 )
 from routeiq_core.guardrails.pii import ALL_KINDS, Finding, PiiKind, StreamRedactor, find, placeholder, redact
-from routeiq_core.guardrails.sigv4 import sigv4_headers
-from routeiq_core.guardrails.transport import HttpResponse, HttpTransport
 from routeiq_core.guardrails.verdict import PASSED, Action, Verdict
 
 __all__ = [
@@ -57,9 +46,6 @@ __all__ = [
     "LLAMA_GUARD_3_CATEGORIES",
     "PASSED",
     "Action",
-    "BedrockGuardrail",
-    "BedrockGuardrailConfig",
-    "BedrockResult",
     "Category",
     "ContentFilter",
     "ContentPolicyViolation",
@@ -68,9 +54,6 @@ __all__ = [
     "Finding",
     "GuardrailUnavailableError",
     "HeuristicEvaluator",
-    "HttpResponse",
-    "HttpTransport",
-    "HttpTransportError",
     "InjectionScore",
     "InjectionScorer",
     "LLMJudgeEvaluator",
@@ -91,11 +74,9 @@ __all__ = [
     "map_request_text",
     "map_response_text",
     "parse_answer",
-    "parse_apply_response",
     "parse_judge_score",
     "placeholder",
     "redact",
     "request_texts",
     "response_texts",
-    "sigv4_headers",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from routeiq_core.errors import InvalidRequestError, RouteIQError, ServiceUnavailableError
+from routeiq_core.errors import InvalidRequestError, ServiceUnavailableError
 
 
 class ContentPolicyViolation(InvalidRequestError):
@@ -51,10 +51,3 @@ class GuardrailUnavailableError(ServiceUnavailableError):
     def __init__(self, guardrail: str, reason: str) -> None:
         super().__init__(f"The {guardrail!r} guardrail is unavailable: {reason}. Try again later.")
         self.guardrail = guardrail
-
-
-class HttpTransportError(RouteIQError):
-    """An HTTP transport could not complete a call (connection refused, timeout, broken response)."""
-
-    status_code = 502
-    default_code = "http_transport_error"

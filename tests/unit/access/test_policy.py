@@ -214,3 +214,18 @@ def test_engine_is_immutable() -> None:
     with pytest.raises(AttributeError):
         policy.extra = 1  # type: ignore[attr-defined]
     assert isinstance(policy.rules, tuple)
+
+
+def test_operations_and_surfaces_are_checked_against_the_known_names() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        PolicyEngine.from_config(
+            {
+                "rules": [
+                    {"name": "x", "match": {"operations": ["chat", "chat_completions"], "surfaces": ["http"]}}
+                ]
+            }
+        )
+    problems = info.value.problems
+    assert len(problems) == 2, problems
+    assert any("operations" in p and "'chat_completions'" in p and "embeddings" in p for p in problems)
+    assert any("surfaces" in p and "'http'" in p and "openai" in p for p in problems)

@@ -13,14 +13,14 @@ import pytest
 from aiohttp import web
 
 from routeiq_adapters.guardrails import AiohttpHttpTransport
-from routeiq_core.guardrails.bedrock import (
+from routeiq_adapters.guardrails.bedrock import (
     BedrockGuardrail,
     BedrockGuardrailConfig,
     assessment_categories,
     parse_apply_response,
 )
+from routeiq_adapters.guardrails.sigv4 import sigv4_headers
 from routeiq_core.guardrails.errors import GuardrailUnavailableError
-from routeiq_core.guardrails.sigv4 import sigv4_headers
 
 pytestmark = pytest.mark.anyio
 

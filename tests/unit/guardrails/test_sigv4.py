@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from routeiq_core.guardrails.sigv4 import sigv4_headers
+from routeiq_adapters.guardrails.sigv4 import sigv4_headers
 
 KEY = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

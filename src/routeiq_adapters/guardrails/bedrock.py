@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import msgspec
 
+from routeiq_adapters.guardrails.http_transport import HttpTransport, HttpTransportError
+from routeiq_adapters.guardrails.sigv4 import sigv4_headers
 from routeiq_core.guardrails.chat_text import request_texts
-from routeiq_core.guardrails.errors import GuardrailUnavailableError, HttpTransportError
-from routeiq_core.guardrails.sigv4 import sigv4_headers
-from routeiq_core.guardrails.transport import HttpTransport
+from routeiq_core.guardrails.errors import GuardrailUnavailableError
 from routeiq_core.guardrails.verdict import PASSED, Verdict
 
 GUARDRAIL = "bedrock_guardrails"
@@ -131,7 +131,7 @@ class BedrockGuardrail:
 
     Args:
         config: Guardrail, region/endpoint, credentials and deadline.
-        transport: The HTTP transport (``routeiq_adapters.guardrails.AiohttpHttpTransport``).
+        transport: The HTTP transport (:class:`AiohttpHttpTransport` in production).
         clock: Current UTC time, for signing.
     """
 

@@ -1,13 +1,47 @@
-"""The ``HttpTransport`` port over aiohttp, used by the Bedrock guardrail client."""
+"""The HTTP transport of guardrails that speak an HTTP API (Bedrock): the port and its aiohttp adapter."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 import aiohttp
+import msgspec
 
-from routeiq_core.guardrails.errors import HttpTransportError
-from routeiq_core.guardrails.transport import HttpResponse
+from routeiq_core.errors import RouteIQError
+
+
+class HttpTransportError(RouteIQError):
+    """An HTTP transport could not complete a call (connection refused, timeout, broken response)."""
+
+    status_code = 502
+    default_code = "http_transport_error"
+
+
+class HttpResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """A complete HTTP response: status and body."""
+
+    status: int
+    body: bytes
+
+
+class HttpTransport(Protocol):
+    """Sends one HTTP request and reads the whole answer.
+
+    Implementations raise :class:`HttpTransportError` when no response
+    arrives (connection refused, timeout, broken stream); any HTTP status is a response.
+    """
+
+    async def post(
+        self, url: str, *, headers: Mapping[str, str], body: bytes, timeout_s: float
+    ) -> HttpResponse:
+        """POST ``body`` to ``url`` with exactly ``headers``; the whole exchange bounded by ``timeout_s``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release pooled connections."""
+        ...
+
 
 _MAX_BODY = 8 * 1024 * 1024
 
