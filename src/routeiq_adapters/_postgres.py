@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import anyio
 import asyncpg  # type: ignore[import-untyped]
+
+from routeiq_adapters._schema import VERSION_DDL, VERSION_TABLE, Component
+
+R = TypeVar("R")
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # One lock for every RouteIQ store migrating a schema: stores creating the same schema and version
@@ -25,7 +29,7 @@ class PostgresDatabase:
         schema: Where the tables live (a lower-case SQL identifier).
         timeout_s: Bound on connecting, acquiring and every command.
         sizes: Min and max pool size.
-        migrate: ``migrate(conn, schema)`` runs inside a transaction holding the migration lock.
+        component: The tables to create or upgrade, inside a transaction holding the migration lock.
         error: Wraps a driver failure into the store's own error type.
         passthrough: Exceptions the store raises on purpose (not wrapped).
     """
@@ -37,7 +41,7 @@ class PostgresDatabase:
         schema: str,
         timeout_s: float,
         sizes: tuple[int, int],
-        migrate: Callable[[Any, str], Awaitable[None]],
+        component: Component,
         error: Callable[[str], Exception],
         passthrough: tuple[type[BaseException], ...],
     ) -> None:
@@ -47,7 +51,7 @@ class PostgresDatabase:
         self.timeout_s = timeout_s
         self._dsn = dsn
         self._sizes = sizes
-        self._migrate = migrate
+        self._component = component
         self._error = error
         self._passthrough = (asyncpg.UniqueViolationError, *passthrough)
         self._pool: Any = None
@@ -73,7 +77,7 @@ class PostgresDatabase:
                     async with pool.acquire(timeout=self.timeout_s) as conn, conn.transaction():
                         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", MIGRATION_LOCK)
                         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-                        await self._migrate(conn, self.schema)
+                        await migrate_component(conn, self._component, self.schema)
                 except BaseException as exc:
                     await pool.close()
                     if isinstance(exc, _FAILURES) and not isinstance(exc, self._passthrough):
@@ -103,27 +107,81 @@ class PostgresDatabase:
                 await pool.close()
 
 
-async def migrate_component(
-    conn: Any,
-    *,
-    component: str,
-    version_table: str,
-    version_ddl: str,
-    steps: Sequence[Sequence[str]],
-    newer: Callable[[int, int], Exception],
-) -> None:
-    """Bring ``component``'s tables to the latest of ``steps`` (called inside the locked transaction)."""
-    await conn.execute(version_ddl.format(table=version_table))
-    current = await conn.fetchval(f"SELECT version FROM {version_table} WHERE component = $1", component)
+async def migrate_component(conn: Any, component: Component, schema: str) -> None:
+    """Bring ``component``'s tables in ``schema`` to its latest step (inside the locked transaction)."""
+    steps: Sequence[Sequence[str]] = component.steps(f"{schema}.{component.table}", "DOUBLE PRECISION")
+    versions = f"{schema}.{VERSION_TABLE}"
+    await conn.execute(VERSION_DDL.format(table=versions))
+    current = await conn.fetchval(f"SELECT version FROM {versions} WHERE component = $1", component.name)
     current = int(current or 0)
     if current > len(steps):
-        raise newer(current, len(steps))
+        raise component.newer(current, len(steps))
     for statements in steps[current:]:
         for statement in statements:
             await conn.execute(statement)
     await conn.execute(
-        f"INSERT INTO {version_table} (component, version) VALUES ($1, $2) "
+        f"INSERT INTO {versions} (component, version) VALUES ($1, $2) "
         "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-        component,
+        component.name,
         len(steps),
     )
+
+
+class PostgresRecordStore(Generic[R]):
+    """What the PostgreSQL key and team stores share: the pool, schema, closing, one-row queries.
+
+    Args:
+        dsn: ``postgresql://user@host:port/database``.
+        schema: The schema holding the tables (created if missing).
+        timeout_s: Longest wait for a connection or a statement.
+        sizes: Min and max pool size.
+        component: The store's tables.
+        error: Wraps a driver failure into the store's own error type.
+        passthrough: Exceptions the store raises on purpose (not wrapped).
+        decode: A record from one row (columns in the store's select order).
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str,
+        timeout_s: float,
+        sizes: tuple[int, int],
+        component: Component,
+        error: Callable[[str], Exception],
+        passthrough: tuple[type[BaseException], ...],
+        decode: Callable[[Sequence[Any]], R],
+    ) -> None:
+        self._db = PostgresDatabase(
+            dsn,
+            schema=schema,
+            timeout_s=timeout_s,
+            sizes=sizes,
+            component=component,
+            error=error,
+            passthrough=passthrough,
+        )
+        self._table = f"{schema}.{component.table}"
+        self._decode = decode
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(schema={self._db.schema!r})"
+
+    async def ensure_schema(self) -> None:
+        """Open the pool and create or migrate the schema (also done on first use)."""
+        await self._db.ready()
+
+    async def close(self) -> None:
+        """Close the pool (a later call reopens it)."""
+        await self._db.close()
+
+    async def _one(self, sql: str, *args: Any) -> R | None:
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(sql, *args, timeout=self._db.timeout_s)
+        return None if row is None else self._decode(tuple(row))
+
+    async def _many(self, sql: str, *args: Any) -> list[R]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
+        return [self._decode(tuple(row)) for row in rows]

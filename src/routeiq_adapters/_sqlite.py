@@ -6,13 +6,15 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.to_thread
 
+from routeiq_adapters._schema import VERSION_DDL, VERSION_TABLE, Component
+
 T = TypeVar("T")
-Migrate = Callable[[sqlite3.Connection], None]
+R = TypeVar("R")
 
 
 def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
@@ -42,7 +44,7 @@ class SQLiteDatabase:
     Args:
         path: The database file (``":memory:"`` for a private in-memory database).
         busy_timeout_s: Longest wait for a lock held by another connection.
-        migrate: Creates or upgrades the schema on a fresh connection.
+        component: The tables to create or upgrade on a fresh connection.
         error: Wraps a ``sqlite3.Error`` into the store's own error type.
     """
 
@@ -51,12 +53,12 @@ class SQLiteDatabase:
         path: str | Path,
         *,
         busy_timeout_s: float,
-        migrate: Migrate,
+        component: Component,
         error: Callable[[sqlite3.Error], Exception],
     ) -> None:
         self._path = str(path)
         self._busy_timeout_s = busy_timeout_s
-        self._migrate = migrate
+        self._component = component
         self._error = error
         self._conn: sqlite3.Connection | None = None
         self._lock = anyio.Lock()
@@ -65,6 +67,10 @@ class SQLiteDatabase:
         """Run ``work`` with the connection on a worker thread (opening it first if needed)."""
         async with self._lock:
             return await anyio.to_thread.run_sync(self._in_thread, work)
+
+    async def ensure_schema(self) -> None:
+        """Open the file and create or migrate the schema (also done on first use)."""
+        await self.run(lambda conn: None)
 
     async def close(self) -> None:
         """Close the connection (a later call reopens it)."""
@@ -89,46 +95,82 @@ class SQLiteDatabase:
             if self._path != ":memory:":
                 enable_wal(conn, self._busy_timeout_s)
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._migrate(conn)
+            migrate_component(conn, self._component)
         except BaseException:
             conn.close()
             raise
         return conn
 
 
-def migrate_component(
-    conn: sqlite3.Connection,
-    *,
-    component: str,
-    version_table: str,
-    version_ddl: str,
-    steps: Sequence[Sequence[str]],
-    newer: Callable[[int, int], Exception],
-) -> None:
-    """Bring ``component``'s tables to the latest of ``steps`` inside ``BEGIN IMMEDIATE``.
+def migrate_component(conn: sqlite3.Connection, component: Component) -> None:
+    """Bring ``component``'s tables to the latest of its steps inside ``BEGIN IMMEDIATE``.
 
-    The version lives in a row of ``version_table`` per component, so stores sharing a file migrate
-    independently; processes starting together migrate once. ``newer(current, latest)`` is raised
-    when the file was written by a newer RouteIQ.
+    The version lives in the component's row of the version table, so stores sharing a file migrate
+    independently; processes starting together migrate once. ``component.newer`` is raised when the
+    file was written by a newer RouteIQ.
     """
+    steps: Sequence[Sequence[str]] = component.steps(component.table, "REAL")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(version_ddl.format(table=version_table))
+        conn.execute(VERSION_DDL.format(table=VERSION_TABLE))
         row = conn.execute(
-            f"SELECT version FROM {version_table} WHERE component = ?", (component,)
+            f"SELECT version FROM {VERSION_TABLE} WHERE component = ?", (component.name,)
         ).fetchone()
         current = 0 if row is None else int(row[0])
         if current > len(steps):
-            raise newer(current, len(steps))
+            raise component.newer(current, len(steps))
         for statements in steps[current:]:
             for statement in statements:
                 conn.execute(statement)
         conn.execute(
-            f"INSERT INTO {version_table} (component, version) VALUES (?, ?) "
+            f"INSERT INTO {VERSION_TABLE} (component, version) VALUES (?, ?) "
             "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-            (component, len(steps)),
+            (component.name, len(steps)),
         )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+class SQLiteRecordStore(Generic[R]):
+    """What the SQLite key and team stores share: their database, schema, closing, one-row queries.
+
+    Args:
+        path: The database file (``":memory:"`` for a private in-memory database).
+        busy_timeout_s: Longest wait for a lock held by another connection.
+        component: The store's tables.
+        error: Wraps a ``sqlite3.Error`` into the store's own error type.
+        decode: A record from one row (columns in the store's select order).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_s: float,
+        component: Component,
+        error: Callable[[sqlite3.Error], Exception],
+        decode: Callable[[Sequence[Any]], R],
+    ) -> None:
+        self._db = SQLiteDatabase(path, busy_timeout_s=busy_timeout_s, component=component, error=error)
+        self._decode = decode
+
+    async def ensure_schema(self) -> None:
+        """Open the file and create or migrate the schema (also done on first use)."""
+        await self._db.ensure_schema()
+
+    async def close(self) -> None:
+        """Close the connection (a later call reopens it)."""
+        await self._db.close()
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._db.run(work)
+
+    async def _one(self, sql: str, args: tuple[Any, ...]) -> R | None:
+        row = await self._run(lambda conn: conn.execute(sql, args).fetchone())
+        return None if row is None else self._decode(row)
+
+    async def _many(self, sql: str, args: tuple[Any, ...]) -> list[R]:
+        rows = await self._run(lambda conn: conn.execute(sql, args).fetchall())
+        return [self._decode(row) for row in rows]

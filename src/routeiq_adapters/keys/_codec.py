@@ -7,14 +7,13 @@ from typing import Any
 
 import msgspec
 
+from routeiq_adapters._schema import Component, Steps
+from routeiq_core.access.errors import KeyStoreError
 from routeiq_core.access.keys import KeyPatch, VirtualKey
 from routeiq_core.access.principal import Role
 from routeiq_core.access.quota_limits import Budget, QuotaLimit
 
 TABLE = "routeiq_keys"
-VERSION_TABLE = "routeiq_schema_version"
-COMPONENT = "keys"
-VERSION_DDL = "CREATE TABLE IF NOT EXISTS {table} (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 COLUMNS = (
     "key_id",
     "key_hash",
@@ -36,7 +35,7 @@ SELECT_LIST = ", ".join(COLUMNS)
 _JSON_FIELDS = frozenset({"allowed_models", "limits", "budget", "metadata"})
 
 
-def migrations(table: str, real: str) -> tuple[tuple[str, ...], ...]:
+def migrations(table: str, real: str) -> Steps:
     """Schema steps by version (index 0 brings an empty database to version 1).
 
     Args:
@@ -125,3 +124,14 @@ def patch_values(patch: KeyPatch) -> dict[str, Any]:
         else:
             values[name] = _json(value) if name in _JSON_FIELDS else value
     return values
+
+
+def newer_schema(current: int, latest: int) -> KeyStoreError:
+    """The error for a database migrated by a newer RouteIQ than this one."""
+    return KeyStoreError(
+        f"the key database is at schema version {current}, newer than this RouteIQ ({latest})"
+    )
+
+
+COMPONENT = Component(name="keys", table=TABLE, steps=migrations, newer=newer_schema)
+"""The keys tables: their row in ``routeiq_schema_version`` and their schema steps."""

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from routeiq_adapters._postgres import PostgresDatabase, migrate_component
-from routeiq_adapters.keys._codec import (
-    COLUMNS,
-    COMPONENT,
-    SELECT_LIST,
-    TABLE,
-    VERSION_DDL,
-    VERSION_TABLE,
-    from_row,
-    migrations,
-    patch_values,
-    to_row,
-)
+from routeiq_adapters._postgres import PostgresRecordStore
+from routeiq_adapters.keys._codec import COLUMNS, COMPONENT, SELECT_LIST, from_row, patch_values, to_row
 from routeiq_core.access.errors import KeyStoreError
 from routeiq_core.access.keys import KeyPage, KeyPatch, VirtualKey
 
 
-class PostgresKeyStore:
+class PostgresKeyStore(PostgresRecordStore[VirtualKey]):
     """The PostgreSQL adapter of the ``KeyStore`` port.
 
     The pool opens on first use, and the schema is then created or migrated in one transaction
@@ -49,30 +37,23 @@ class PostgresKeyStore:
         min_size: int = 1,
         max_size: int = 10,
     ) -> None:
-        self._db = PostgresDatabase(
+        super().__init__(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
             sizes=(min_size, max_size),
-            migrate=_migrate,
+            component=COMPONENT,
             error=lambda msg: KeyStoreError(f"key store: {msg}"),
             passthrough=(ValueError, KeyStoreError),
+            decode=from_row,
         )
-        self._table = f"{schema}.{TABLE}"
-
-    def __repr__(self) -> str:
-        return f"PostgresKeyStore(schema={self._db.schema!r})"
-
-    async def ensure_schema(self) -> None:
-        """Open the pool and create or migrate the schema (also done on first use)."""
-        await self._db.ready()
 
     async def create(self, key: VirtualKey) -> None:
         """Insert a new key; ``ValueError`` on a duplicate id or hash."""
         placeholders = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
         sql = f"INSERT INTO {self._table} ({SELECT_LIST}) VALUES ({placeholders})"
         try:
-            async with self._conn() as conn:
+            async with self._db.connection() as conn:
                 await conn.execute(sql, *to_row(key), timeout=self._db.timeout_s)
         except asyncpg.UniqueViolationError as exc:
             raise ValueError(f"key {key.key_id!r} or its hash already exists") from exc
@@ -100,10 +81,9 @@ class PostgresKeyStore:
             f"SELECT {SELECT_LIST} FROM {self._table} WHERE {' AND '.join(where)} "
             f'ORDER BY key_id COLLATE "C" LIMIT ${len(args)}'
         )
-        async with self._conn() as conn:
-            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
-        items = tuple(from_row(tuple(row)) for row in rows[:limit])
-        return KeyPage(items=items, next_cursor=items[-1].key_id if len(rows) > limit else None)
+        found = await self._many(sql, *args)
+        items = tuple(found[:limit])
+        return KeyPage(items=items, next_cursor=items[-1].key_id if len(found) > limit else None)
 
     async def update(self, key_id: str, patch: KeyPatch, now: float) -> VirtualKey | None:
         """Change the patched columns in one statement."""
@@ -130,28 +110,3 @@ class PostgresKeyStore:
             f"WHERE key_id = $2 RETURNING {SELECT_LIST}"
         )
         return await self._one(sql, now, key_id)
-
-    async def close(self) -> None:
-        """Close the pool (a later call reopens it)."""
-        await self._db.close()
-
-    async def _one(self, sql: str, *args: Any) -> VirtualKey | None:
-        async with self._conn() as conn:
-            row = await conn.fetchrow(sql, *args, timeout=self._db.timeout_s)
-        return None if row is None else from_row(tuple(row))
-
-    def _conn(self) -> AbstractAsyncContextManager[Any]:
-        return self._db.connection()
-
-
-async def _migrate(conn: Any, schema: str) -> None:
-    await migrate_component(
-        conn,
-        component=COMPONENT,
-        version_table=f"{schema}.{VERSION_TABLE}",
-        version_ddl=VERSION_DDL,
-        steps=migrations(f"{schema}.{TABLE}", "DOUBLE PRECISION"),
-        newer=lambda current, latest: KeyStoreError(
-            f"the key database is at schema version {current}, newer than this RouteIQ ({latest})"
-        ),
-    )

@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
-from routeiq_adapters._sqlite import SQLiteDatabase, migrate_component
+from routeiq_adapters._sqlite import SQLiteRecordStore
 from routeiq_adapters.keys._codec import (
     COLUMNS,
     COMPONENT,
     SELECT_LIST,
     TABLE,
-    VERSION_DDL,
-    VERSION_TABLE,
     from_row,
-    migrations,
     patch_values,
     to_row,
 )
 from routeiq_core.access.errors import KeyStoreError
 from routeiq_core.access.keys import KeyPage, KeyPatch, VirtualKey
 
-T = TypeVar("T")
 _INSERT = f"INSERT INTO {TABLE} ({SELECT_LIST}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
-class SQLiteKeyStore:
+class SQLiteKeyStore(SQLiteRecordStore[VirtualKey]):
     """The SQLite adapter of the ``KeyStore`` port.
 
     One connection, used by one worker thread at a time under an ``anyio.Lock``, so the event loop
@@ -42,16 +36,13 @@ class SQLiteKeyStore:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        self._db = SQLiteDatabase(
+        super().__init__(
             path,
             busy_timeout_s=busy_timeout_s,
-            migrate=_migrate,
+            component=COMPONENT,
             error=lambda exc: KeyStoreError(f"SQLite key store failed: {exc}"),
+            decode=from_row,
         )
-
-    async def ensure_schema(self) -> None:
-        """Open the file and create or migrate the schema (also done on first use)."""
-        await self._run(lambda conn: None)
 
     async def create(self, key: VirtualKey) -> None:
         """Insert a new key; ``ValueError`` on a duplicate id or hash."""
@@ -85,9 +76,9 @@ class SQLiteKeyStore:
             where.append("key_id > ?")
             args.append(after)
         sql = f"SELECT {SELECT_LIST} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY key_id LIMIT ?"
-        rows = await self._run(lambda conn: conn.execute(sql, (*args, limit + 1)).fetchall())
-        items = tuple(from_row(row) for row in rows[:limit])
-        return KeyPage(items=items, next_cursor=items[-1].key_id if len(rows) > limit else None)
+        found = await self._many(sql, (*args, limit + 1))
+        items = tuple(found[:limit])
+        return KeyPage(items=items, next_cursor=items[-1].key_id if len(found) > limit else None)
 
     async def update(self, key_id: str, patch: KeyPatch, now: float) -> VirtualKey | None:
         """Change the patched columns in one statement."""
@@ -111,27 +102,3 @@ class SQLiteKeyStore:
             f"WHERE key_id = ? RETURNING {SELECT_LIST}"
         )
         return await self._one(sql, (now, now, key_id))
-
-    async def close(self) -> None:
-        """Close the connection (a later call reopens it)."""
-        await self._db.close()
-
-    async def _one(self, sql: str, args: tuple[Any, ...]) -> VirtualKey | None:
-        row = await self._run(lambda conn: conn.execute(sql, args).fetchone())
-        return None if row is None else from_row(row)
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._db.run(work)
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    migrate_component(
-        conn,
-        component=COMPONENT,
-        version_table=VERSION_TABLE,
-        version_ddl=VERSION_DDL,
-        steps=migrations(TABLE, "REAL"),
-        newer=lambda current, latest: KeyStoreError(
-            f"the key database is at schema version {current}, newer than this RouteIQ ({latest})"
-        ),
-    )

@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from routeiq_adapters._schema import Component, Steps
 from routeiq_adapters.spend._buckets import Bucket, Row, hour_of
 from routeiq_core.access.spend import SpendFilter, SpendLedgerError, SpendTotals
 
 TABLE = "routeiq_spend"
-VERSION_TABLE = "routeiq_schema_version"
-"""Shared with the key and team stores (one row per component); the DDL must stay identical to theirs."""
-COMPONENT = "spend"
-VERSION_DDL = "CREATE TABLE IF NOT EXISTS {table} (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 COLUMNS = ("hour", "key_id", "team", "model_group", "requests", "cost", "prompt_tokens", "completion_tokens")
 _KEY = "hour, key_id, team, model_group"
 _SUMMED = ("requests", "cost", "prompt_tokens", "completion_tokens")
@@ -28,7 +25,7 @@ DbRow = tuple[int, str, str, str, int, float, int, int]
 """One row of the table, in :data:`COLUMNS` order."""
 
 
-def migrations(table: str, real: str) -> tuple[tuple[str, ...], ...]:
+def migrations(table: str, real: str) -> Steps:
     """Schema steps by version (index 0 brings an empty database to version 1).
 
     Args:
@@ -131,3 +128,7 @@ def from_result(row: Sequence[Any]) -> Row:
         int(prompt_tokens),
         int(completion_tokens),
     )
+
+
+COMPONENT = Component(name="spend", table=TABLE, steps=migrations, newer=newer_schema)
+"""The spend tables: their row in ``routeiq_schema_version`` and their schema steps."""

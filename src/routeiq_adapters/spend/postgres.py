@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from routeiq_adapters._postgres import PostgresDatabase, migrate_component
+from routeiq_adapters._postgres import PostgresDatabase
 from routeiq_adapters.spend._buckets import Row
 from routeiq_adapters.spend._buffered import SQLSpendLedger
 from routeiq_adapters.spend._schema import (
     COMPONENT,
     TABLE,
-    VERSION_DDL,
-    VERSION_TABLE,
     DbRow,
     from_result,
-    migrations,
-    newer_schema,
     report_query,
     upsert_sql,
 )
@@ -77,7 +72,7 @@ class PostgresSpendLedger(SQLSpendLedger):
             schema=schema,
             timeout_s=timeout_s,
             sizes=(min_size, max_size),
-            migrate=_migrate,
+            component=COMPONENT,
             error=lambda msg: SpendLedgerError(f"spend ledger: {msg}"),
             passthrough=(RouteIQError,),
         )
@@ -109,14 +104,3 @@ class PostgresSpendLedger(SQLSpendLedger):
 
     async def _close_database(self) -> None:
         await self._db.close()
-
-
-async def _migrate(conn: Any, schema: str) -> None:
-    await migrate_component(
-        conn,
-        component=COMPONENT,
-        version_table=f"{schema}.{VERSION_TABLE}",
-        version_ddl=VERSION_DDL,
-        steps=migrations(f"{schema}.{TABLE}", "DOUBLE PRECISION"),
-        newer=newer_schema,
-    )

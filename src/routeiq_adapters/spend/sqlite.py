@@ -7,19 +7,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase, migrate_component
+from routeiq_adapters._sqlite import SQLiteDatabase
 from routeiq_adapters.spend._buckets import Row
 from routeiq_adapters.spend._buffered import SQLSpendLedger
 from routeiq_adapters.spend._schema import (
     COLUMNS,
     COMPONENT,
     TABLE,
-    VERSION_DDL,
-    VERSION_TABLE,
     DbRow,
     from_result,
-    migrations,
-    newer_schema,
     report_query,
     upsert_sql,
 )
@@ -69,13 +65,13 @@ class SQLiteSpendLedger(SQLSpendLedger):
         self._db = SQLiteDatabase(
             path,
             busy_timeout_s=busy_timeout_s,
-            migrate=_migrate,
+            component=COMPONENT,
             error=lambda exc: SpendLedgerError(f"SQLite spend ledger failed: {exc}"),
         )
 
     async def ensure_schema(self) -> None:
         """Open the file and create or migrate the schema (also done on first use)."""
-        await self._db.run(lambda conn: None)
+        await self._db.ensure_schema()
 
     async def _write(self, rows: Sequence[DbRow], prune_before: int | None) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -99,14 +95,3 @@ class SQLiteSpendLedger(SQLSpendLedger):
 
     async def _close_database(self) -> None:
         await self._db.close()
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    migrate_component(
-        conn,
-        component=COMPONENT,
-        version_table=VERSION_TABLE,
-        version_ddl=VERSION_DDL,
-        steps=migrations(TABLE, "REAL"),
-        newer=newer_schema,
-    )

@@ -11,15 +11,12 @@ from typing import Any
 
 import msgspec
 
+from routeiq_adapters._schema import Component, Steps
 from routeiq_core.access.quota_limits import Budget, QuotaLimit
 from routeiq_core.access.teams import Team, TeamPatch, TeamStoreError
 from routeiq_core.errors import ConflictError
 
 TABLE = "routeiq_teams"
-VERSION_TABLE = "routeiq_schema_version"
-"""Shared with the key stores (one row per component); the DDL below must stay identical to theirs."""
-COMPONENT = "teams"
-VERSION_DDL = "CREATE TABLE IF NOT EXISTS {table} (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 COLUMNS = (
     "team_id",
     "alias",
@@ -35,7 +32,7 @@ SELECT_LIST = ", ".join(COLUMNS)
 _JSON_FIELDS = frozenset({"allowed_models", "limits", "budget", "metadata"})
 
 
-def migrations(table: str, real: str) -> tuple[tuple[str, ...], ...]:
+def migrations(table: str, real: str) -> Steps:
     """Schema steps by version (index 0 brings an empty database to version 1).
 
     Args:
@@ -122,3 +119,7 @@ def newer_schema(current: int, known: int) -> TeamStoreError:
         f"the team database is at schema version {current}, newer than this RouteIQ ({known}); "
         "upgrade RouteIQ"
     )
+
+
+COMPONENT = Component(name="teams", table=TABLE, steps=migrations, newer=newer_schema)
+"""The teams tables: their row in ``routeiq_schema_version`` and their schema steps."""

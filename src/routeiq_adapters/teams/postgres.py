@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from routeiq_adapters._postgres import PostgresDatabase, migrate_component
+from routeiq_adapters._postgres import PostgresRecordStore
 from routeiq_adapters.teams._codec import (
     COLUMNS,
     COMPONENT,
     SELECT_LIST,
-    TABLE,
-    VERSION_DDL,
-    VERSION_TABLE,
     conflict,
     from_row,
-    migrations,
-    newer_schema,
     patch_values,
     to_row,
 )
 from routeiq_core.access.teams import Team, TeamPage, TeamPatch, TeamStoreError
 from routeiq_core.errors import RouteIQError
 
-"""The key store's advisory lock: both create the schema and the shared version table, and concurrent
-``CREATE ... IF NOT EXISTS`` of one object can fail in PostgreSQL, so they migrate one at a time."""
 
-
-class PostgresTeamStore:
+class PostgresTeamStore(PostgresRecordStore[Team]):
     """The PostgreSQL adapter of the ``TeamStore`` port.
 
     The pool opens on first use, and the schema is then created or migrated in one transaction
@@ -54,30 +45,23 @@ class PostgresTeamStore:
         min_size: int = 1,
         max_size: int = 10,
     ) -> None:
-        self._db = PostgresDatabase(
+        super().__init__(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
             sizes=(min_size, max_size),
-            migrate=_migrate,
+            component=COMPONENT,
             error=lambda msg: TeamStoreError(f"team store: {msg}"),
             passthrough=(RouteIQError,),
+            decode=from_row,
         )
-        self._table = f"{schema}.{TABLE}"
-
-    def __repr__(self) -> str:
-        return f"PostgresTeamStore(schema={self._db.schema!r})"
-
-    async def ensure_schema(self) -> None:
-        """Open the pool and create or migrate the schema (also done on first use)."""
-        await self._db.ready()
 
     async def create(self, team: Team) -> None:
         """Insert a new team; ``ConflictError`` if the id is taken."""
         placeholders = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
         sql = f"INSERT INTO {self._table} ({SELECT_LIST}) VALUES ({placeholders})"
         try:
-            async with self._conn() as conn:
+            async with self._db.connection() as conn:
                 await conn.execute(sql, *to_row(team), timeout=self._db.timeout_s)
         except asyncpg.UniqueViolationError as exc:
             raise conflict(team.team_id) from exc
@@ -96,10 +80,9 @@ class PostgresTeamStore:
             f"SELECT {SELECT_LIST} FROM {self._table} WHERE {where} "
             f'ORDER BY team_id COLLATE "C" LIMIT ${len(args)}'
         )
-        async with self._conn() as conn:
-            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
-        items = tuple(from_row(tuple(row)) for row in rows[:limit])
-        return TeamPage(items=items, next_cursor=items[-1].team_id if len(rows) > limit else None)
+        found = await self._many(sql, *args)
+        items = tuple(found[:limit])
+        return TeamPage(items=items, next_cursor=items[-1].team_id if len(found) > limit else None)
 
     async def update(self, team_id: str, patch: TeamPatch, now: float) -> Team | None:
         """Change the patched columns of a team not deleted, in one statement."""
@@ -119,26 +102,3 @@ class PostgresTeamStore:
             f"WHERE team_id = $2 RETURNING {SELECT_LIST}"
         )
         return await self._one(sql, now, team_id)
-
-    async def close(self) -> None:
-        """Close the pool (a later call reopens it)."""
-        await self._db.close()
-
-    async def _one(self, sql: str, *args: Any) -> Team | None:
-        async with self._conn() as conn:
-            row = await conn.fetchrow(sql, *args, timeout=self._db.timeout_s)
-        return None if row is None else from_row(tuple(row))
-
-    def _conn(self) -> AbstractAsyncContextManager[Any]:
-        return self._db.connection()
-
-
-async def _migrate(conn: Any, schema: str) -> None:
-    await migrate_component(
-        conn,
-        component=COMPONENT,
-        version_table=f"{schema}.{VERSION_TABLE}",
-        version_ddl=VERSION_DDL,
-        steps=migrations(f"{schema}.{TABLE}", "DOUBLE PRECISION"),
-        newer=newer_schema,
-    )

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
-from routeiq_adapters._sqlite import SQLiteDatabase, migrate_component
+from routeiq_adapters._sqlite import SQLiteRecordStore
 from routeiq_adapters.teams._codec import (
     COLUMNS,
     COMPONENT,
     SELECT_LIST,
     TABLE,
-    VERSION_DDL,
-    VERSION_TABLE,
     conflict,
     from_row,
-    migrations,
-    newer_schema,
     patch_values,
     to_row,
 )
 from routeiq_core.access.teams import Team, TeamPage, TeamPatch, TeamStoreError
 
-T = TypeVar("T")
 _INSERT = f"INSERT INTO {TABLE} ({SELECT_LIST}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
-class SQLiteTeamStore:
+class SQLiteTeamStore(SQLiteRecordStore[Team]):
     """The SQLite adapter of the ``TeamStore`` port.
 
     One connection, used by one worker thread at a time under an ``anyio.Lock``, so the event loop
@@ -44,16 +37,13 @@ class SQLiteTeamStore:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        self._db = SQLiteDatabase(
+        super().__init__(
             path,
             busy_timeout_s=busy_timeout_s,
-            migrate=_migrate,
+            component=COMPONENT,
             error=lambda exc: TeamStoreError(f"SQLite team store failed: {exc}"),
+            decode=from_row,
         )
-
-    async def ensure_schema(self) -> None:
-        """Open the file and create or migrate the schema (also done on first use)."""
-        await self._run(lambda conn: None)
 
     async def create(self, team: Team) -> None:
         """Insert a new team; ``ConflictError`` if the id is taken."""
@@ -76,9 +66,9 @@ class SQLiteTeamStore:
         if after is not None:
             where, args = f"{where} AND team_id > ?", (after,)
         sql = f"SELECT {SELECT_LIST} FROM {TABLE} WHERE {where} ORDER BY team_id LIMIT ?"
-        rows = await self._run(lambda conn: conn.execute(sql, (*args, limit + 1)).fetchall())
-        items = tuple(from_row(row) for row in rows[:limit])
-        return TeamPage(items=items, next_cursor=items[-1].team_id if len(rows) > limit else None)
+        found = await self._many(sql, (*args, limit + 1))
+        items = tuple(found[:limit])
+        return TeamPage(items=items, next_cursor=items[-1].team_id if len(found) > limit else None)
 
     async def update(self, team_id: str, patch: TeamPatch, now: float) -> Team | None:
         """Change the patched columns of a team not deleted, in one statement."""
@@ -97,25 +87,3 @@ class SQLiteTeamStore:
             f"deleted_at = COALESCE(deleted_at, ?) WHERE team_id = ? RETURNING {SELECT_LIST}"
         )
         return await self._one(sql, (now, now, team_id))
-
-    async def close(self) -> None:
-        """Close the connection (a later call reopens it)."""
-        await self._db.close()
-
-    async def _one(self, sql: str, args: tuple[Any, ...]) -> Team | None:
-        row = await self._run(lambda conn: conn.execute(sql, args).fetchone())
-        return None if row is None else from_row(row)
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._db.run(work)
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    migrate_component(
-        conn,
-        component=COMPONENT,
-        version_table=VERSION_TABLE,
-        version_ddl=VERSION_DDL,
-        steps=migrations(TABLE, "REAL"),
-        newer=newer_schema,
-    )
