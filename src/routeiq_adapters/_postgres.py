@@ -131,38 +131,14 @@ class PostgresRecordStore(Generic[R]):
     """What the PostgreSQL key and team stores share: the pool, schema, closing, one-row queries.
 
     Args:
-        dsn: ``postgresql://user@host:port/database``.
-        schema: The schema holding the tables (created if missing).
-        timeout_s: Longest wait for a connection or a statement.
-        sizes: Min and max pool size.
-        component: The store's tables.
-        error: Wraps a driver failure into the store's own error type.
-        passthrough: Exceptions the store raises on purpose (not wrapped).
+        db: The store's database (its component names the table).
+        table: The unqualified table name.
         decode: A record from one row (columns in the store's select order).
     """
 
-    def __init__(
-        self,
-        dsn: str,
-        *,
-        schema: str,
-        timeout_s: float,
-        sizes: tuple[int, int],
-        component: Component,
-        error: Callable[[str], Exception],
-        passthrough: tuple[type[BaseException], ...],
-        decode: Callable[[Sequence[Any]], R],
-    ) -> None:
-        self._db = PostgresDatabase(
-            dsn,
-            schema=schema,
-            timeout_s=timeout_s,
-            sizes=sizes,
-            component=component,
-            error=error,
-            passthrough=passthrough,
-        )
-        self._table = f"{schema}.{component.table}"
+    def __init__(self, db: PostgresDatabase, table: str, decode: Callable[[Sequence[Any]], R]) -> None:
+        self._db = db
+        self._table = f"{db.schema}.{table}"
         self._decode = decode
 
     def __repr__(self) -> str:

@@ -137,23 +137,12 @@ class SQLiteRecordStore(Generic[R]):
     """What the SQLite key and team stores share: their database, schema, closing, one-row queries.
 
     Args:
-        path: The database file (``":memory:"`` for a private in-memory database).
-        busy_timeout_s: Longest wait for a lock held by another connection.
-        component: The store's tables.
-        error: Wraps a ``sqlite3.Error`` into the store's own error type.
+        db: The store's database.
         decode: A record from one row (columns in the store's select order).
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        busy_timeout_s: float,
-        component: Component,
-        error: Callable[[sqlite3.Error], Exception],
-        decode: Callable[[Sequence[Any]], R],
-    ) -> None:
-        self._db = SQLiteDatabase(path, busy_timeout_s=busy_timeout_s, component=component, error=error)
+    def __init__(self, db: SQLiteDatabase, decode: Callable[[Sequence[Any]], R]) -> None:
+        self._db = db
         self._decode = decode
 
     async def ensure_schema(self) -> None:

@@ -6,8 +6,16 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from routeiq_adapters._postgres import PostgresRecordStore
-from routeiq_adapters.keys._codec import COLUMNS, COMPONENT, SELECT_LIST, from_row, patch_values, to_row
+from routeiq_adapters._postgres import PostgresDatabase, PostgresRecordStore
+from routeiq_adapters.keys._codec import (
+    COLUMNS,
+    COMPONENT,
+    SELECT_LIST,
+    TABLE,
+    from_row,
+    patch_values,
+    to_row,
+)
 from routeiq_core.access.errors import KeyStoreError
 from routeiq_core.access.keys import KeyPage, KeyPatch, VirtualKey
 
@@ -37,7 +45,7 @@ class PostgresKeyStore(PostgresRecordStore[VirtualKey]):
         min_size: int = 1,
         max_size: int = 10,
     ) -> None:
-        super().__init__(
+        db = PostgresDatabase(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
@@ -45,8 +53,8 @@ class PostgresKeyStore(PostgresRecordStore[VirtualKey]):
             component=COMPONENT,
             error=lambda msg: KeyStoreError(f"key store: {msg}"),
             passthrough=(ValueError, KeyStoreError),
-            decode=from_row,
         )
+        super().__init__(db, TABLE, from_row)
 
     async def create(self, key: VirtualKey) -> None:
         """Insert a new key; ``ValueError`` on a duplicate id or hash."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteRecordStore
+from routeiq_adapters._sqlite import SQLiteDatabase, SQLiteRecordStore
 from routeiq_adapters.keys._codec import (
     COLUMNS,
     COMPONENT,
@@ -36,13 +36,13 @@ class SQLiteKeyStore(SQLiteRecordStore[VirtualKey]):
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        super().__init__(
+        db = SQLiteDatabase(
             path,
             busy_timeout_s=busy_timeout_s,
             component=COMPONENT,
             error=lambda exc: KeyStoreError(f"SQLite key store failed: {exc}"),
-            decode=from_row,
         )
+        super().__init__(db, from_row)
 
     async def create(self, key: VirtualKey) -> None:
         """Insert a new key; ``ValueError`` on a duplicate id or hash."""

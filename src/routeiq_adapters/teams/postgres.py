@@ -6,11 +6,12 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from routeiq_adapters._postgres import PostgresRecordStore
+from routeiq_adapters._postgres import PostgresDatabase, PostgresRecordStore
 from routeiq_adapters.teams._codec import (
     COLUMNS,
     COMPONENT,
     SELECT_LIST,
+    TABLE,
     conflict,
     from_row,
     patch_values,
@@ -45,7 +46,7 @@ class PostgresTeamStore(PostgresRecordStore[Team]):
         min_size: int = 1,
         max_size: int = 10,
     ) -> None:
-        super().__init__(
+        db = PostgresDatabase(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
@@ -53,8 +54,8 @@ class PostgresTeamStore(PostgresRecordStore[Team]):
             component=COMPONENT,
             error=lambda msg: TeamStoreError(f"team store: {msg}"),
             passthrough=(RouteIQError,),
-            decode=from_row,
         )
+        super().__init__(db, TABLE, from_row)
 
     async def create(self, team: Team) -> None:
         """Insert a new team; ``ConflictError`` if the id is taken."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteRecordStore
+from routeiq_adapters._sqlite import SQLiteDatabase, SQLiteRecordStore
 from routeiq_adapters.teams._codec import (
     COLUMNS,
     COMPONENT,
@@ -37,13 +37,13 @@ class SQLiteTeamStore(SQLiteRecordStore[Team]):
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        super().__init__(
+        db = SQLiteDatabase(
             path,
             busy_timeout_s=busy_timeout_s,
             component=COMPONENT,
             error=lambda exc: TeamStoreError(f"SQLite team store failed: {exc}"),
-            decode=from_row,
         )
+        super().__init__(db, from_row)
 
     async def create(self, team: Team) -> None:
         """Insert a new team; ``ConflictError`` if the id is taken."""
