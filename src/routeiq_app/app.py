@@ -26,6 +26,7 @@ from routeiq_app.routes import admin_routes, live, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_app.surfaces.openai import get_model, list_models, openai_routes
+from routeiq_app.surfaces.router import SurfaceRouter
 from routeiq_core import __version__
 from routeiq_core.access import Principal
 
@@ -45,8 +46,9 @@ def create_app(container: Container | None = None) -> Litestar:
     """Build the gateway app around ``container`` (a new one from the environment when None).
 
     Middleware, outermost first: request id, CORS, drain (hand-over on reload, refusal on shutdown),
-    backpressure, then Litestar's exception handling and routing; so every response, including a shed
-    503 and a 404, carries ``X-Request-ID`` and CORS.
+    backpressure, then the surfaces' router (call paths straight to their handlers) and Litestar's
+    exception handling and routing for the rest; so every response, including a shed 503 and a
+    404, carries ``X-Request-ID`` and CORS.
     """
     container = container or Container()
     settings: Settings = container.settings()
@@ -73,13 +75,13 @@ def create_app(container: Container | None = None) -> Litestar:
 
     reader = container.http_reader()
     access = container.call_access()
-    hot_routes = openai_routes(container.calls(), reader, settings.server.max_request_body_bytes)
+    call_routes = openai_routes(container.calls(), reader, settings.server.max_request_body_bytes)
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
         return await access.identify(reader.credentials(request.scope))  # type: ignore[arg-type]
 
     app = Litestar(
-        route_handlers=[live, ready, list_models, get_model, *admin_routes, *hot_routes],
+        route_handlers=[live, ready, list_models, get_model, *admin_routes],
         dependencies={
             "readiness": _provide(container.readiness),
             "catalog": _provide(container.catalog),
@@ -104,7 +106,8 @@ def create_app(container: Container | None = None) -> Litestar:
         debug=False,
     )
     app.state.container = container
-    wrapped = _wrap(cast(ASGIApp, app.asgi_handler), container, settings)
+    routed = SurfaceRouter(cast(ASGIApp, app.asgi_handler), call_routes)
+    wrapped = _wrap(routed, container, settings)
     app.asgi_handler = cast(LitestarASGIApp, wrapped)
     return app
 

@@ -1,4 +1,4 @@
-"""The one place where errors become OpenAI-style responses.
+"""The one place where errors become OpenAI-style responses (Litestar's handlers and the surfaces' router).
 
 Body shape: ``{"error": {"message": ..., "type": ..., "param": ..., "code": ...}}``.
 """
@@ -49,11 +49,21 @@ _HTTP_HINTS = MappingProxyType({"missing_api_key": " Send it as 'Authorization: 
 """What an HTTP client must do, added to the core's surface-neutral message."""
 
 
+def routeiq_error_body(exc: RouteIQError) -> bytes:
+    """The body of a core error's response (its status and headers are the error's own)."""
+    message = exc.message + _HTTP_HINTS.get(exc.code or "", "")
+    return error_body(message, exc.error_type, param=exc.param, code=exc.code)
+
+
+def unexpected_error_body(request_id: str | None) -> bytes:
+    """The body of a 500: no traceback, the request id to quote."""
+    message = f"Internal server error. Quote request id {request_id} when reporting it."
+    return error_body(message, "api_error", code="internal_error")
+
+
 def handle_routeiq_error(_: Request[Any, Any, Any], exc: RouteIQError) -> Response[bytes]:
     """Map a core error to its status, type and headers."""
-    message = exc.message + _HTTP_HINTS.get(exc.code or "", "")
-    body = error_body(message, exc.error_type, param=exc.param, code=exc.code)
-    return _json(exc.status_code, body, exc.headers or None)
+    return _json(exc.status_code, routeiq_error_body(exc), exc.headers or None)
 
 
 _HTTP_TYPES = MappingProxyType(
@@ -91,8 +101,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     """Log an unhandled exception with its traceback; answer 500 without one."""
     request_id = request.scope.get("state", {}).get("request_id")
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    message = f"Internal server error. Quote request id {request_id} when reporting it."
-    return _json(500, error_body(message, "api_error", code="internal_error"))
+    return _json(500, unexpected_error_body(request_id))
 
 
 def exception_handlers() -> ExceptionHandlersMap:

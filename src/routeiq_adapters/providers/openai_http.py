@@ -254,9 +254,12 @@ def _headers(deployment: Deployment, *, stream: bool) -> dict[str, str]:
     return headers
 
 
+_USAGE_DECODER = msgspec.json.Decoder(_UsageOnly)
+
+
 def _usage(body: bytes, deployment: Deployment) -> Usage | None:
     try:
-        return msgspec.json.decode(body, type=_UsageOnly).usage
+        return _USAGE_DECODER.decode(body).usage
     except msgspec.ValidationError:
         return None  # JSON with an unusual usage shape: relay it, count nothing
     except msgspec.DecodeError:

@@ -66,13 +66,16 @@ class QuotaConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class QuotaTicket(msgspec.Struct, frozen=True, kw_only=True):
     """What :meth:`QuotaService.reserve` hands back, to pass to :meth:`QuotaService.settle`.
 
-    ``reservation`` is None when no limit applied, or when the store was down under ``fail_open``
-    (then ``unmetered`` is true).
+    ``reservation`` is None when no limit applied (then ``estimate`` is zero: nothing was reserved),
+    or when the store was down under ``fail_open`` (then ``unmetered`` is true).
     """
 
     reservation: Reservation | None
     estimate: Amounts
     unmetered: bool = False
+
+
+_NOTHING_RESERVED = QuotaTicket(reservation=None, estimate=Amounts(requests=0))
 
 
 def _compile(
@@ -146,6 +149,12 @@ class QuotaService:
         team_limits: Sequence[QuotaLimit] = (),
     ) -> tuple[QuotaItem, ...]:
         """Every limit that applies, one item per counter (the tightest limit when several coincide)."""
+        return self._items(self._scoped(principal, model_group, team_limits), estimate)
+
+    def _scoped(
+        self, principal: Principal, model_group: str, team_limits: Sequence[QuotaLimit]
+    ) -> list[tuple[Scope, str, QuotaLimit]]:
+        """Every (scope, id, limit) that applies to the request."""
         scoped: list[tuple[Scope, str, QuotaLimit]] = []
         if principal.kind == "virtual_key" and principal.key_id:
             scoped += [("key", principal.key_id, limit) for limit in principal.all_limits()]
@@ -157,6 +166,11 @@ class QuotaService:
             for lim in self._groups.get(model_group, self._groups.get("*", ()))
         ]
         scoped += [("global", "*", limit) for limit in self._global]
+        return scoped
+
+    def _items(
+        self, scoped: Sequence[tuple[Scope, str, QuotaLimit]], estimate: Amounts
+    ) -> tuple[QuotaItem, ...]:
         items: dict[str, QuotaItem] = {}
         for scope, scope_id, limit in scoped:
             item = QuotaItem(
@@ -190,10 +204,11 @@ class QuotaService:
             BudgetExceededError: 429 ``budget_exceeded`` when the refusing limit is a spend limit.
             QuotaUnavailableError: 503 when the store is down and the policy is ``fail_closed``.
         """
+        scoped = self._scoped(principal, model_group, team_limits)
+        if not scoped:  # no limit applies: nothing to estimate or reserve
+            return _NOTHING_RESERVED
         estimate = self.estimate(model_group, prompt_tokens, max_tokens)
-        items = self.items_for(principal, model_group, estimate, team_limits)
-        if not items:
-            return QuotaTicket(reservation=None, estimate=estimate)
+        items = self._items(scoped, estimate)
         if not self._monitor.should_try():
             return self._outage(estimate)
         try:

@@ -131,7 +131,11 @@ class SpendLedger(Protocol):
     """Where spend accumulates (in memory per process; a database adapter for several workers)."""
 
     async def record(self, entry: SpendRecord) -> None:
-        """Add one finished call."""
+        """Add one finished call.
+
+        Called as a call settles, possibly after its client went away (a cancelled task): it must
+        not wait on I/O — buffer, and write in the background (see :class:`BufferedSpendLedger`).
+        """
         ...
 
     async def report(self, spend_filter: SpendFilter) -> SpendReport:

@@ -13,7 +13,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import anyio
 
@@ -74,15 +74,14 @@ class CallService:
         self._routed = routed
         self._clock = clock
 
-    @asynccontextmanager
-    async def call(self, command: CallCommand) -> AsyncIterator[CallResult]:
+    def call(self, command: CallCommand) -> AbstractAsyncContextManager[CallResult]:
         """Admit and answer ``command``; the call is settled when the ``async with`` block ends.
 
         Write the answer inside the block: a :class:`CallAnswer` body, or a :class:`CallStream`'s
         frames as they come. Leaving the block — normally, by an exception, or cancelled because the
         client went away — closes the stream and settles the call exactly once.
 
-        Raises:
+        Raises (on entering the block):
             AuthenticationError: 401 before the body is even decoded.
             PermissionDeniedError: 403 (role, model, team, policy).
             InvalidRequestError: 400 from the surface's decoder or the routing hints.
@@ -90,17 +89,18 @@ class CallService:
             QuotaExceededError / BudgetExceededError: 429. QuotaUnavailableError: 503.
             UpstreamError: what the upstreams answered when every attempt failed.
         """
-        ctx, ticket = await self._admit(command)
-        result: CallResult | None = None
-        try:
-            result = await self._answer(ctx)
-            yield result
-        finally:
-            with anyio.CancelScope(shield=True):
-                if isinstance(result, CallStream):
-                    with anyio.move_on_after(FINISH_TIMEOUT_S):
-                        await result.aclose()
-                await self._settlement.settle(ctx, ticket)
+        return _Call(self, command)
+
+    async def _finish(self, ctx: CallContext, ticket: QuotaTicket, result: CallResult | None) -> None:
+        """Close a stream (shielded: the client may have gone), then settle; runs once per call.
+
+        Settlement itself needs no shield: the quota service shields its store call, and a spend
+        ledger's ``record`` only buffers.
+        """
+        if isinstance(result, CallStream):
+            with anyio.CancelScope(shield=True), anyio.move_on_after(FINISH_TIMEOUT_S):
+                await result.aclose()
+        await self._settlement.settle(ctx, ticket)
 
     async def _admit(self, command: CallCommand) -> tuple[CallContext, QuotaTicket]:
         """Everything before the reservation: who, what, which group; the reservation last."""
@@ -213,6 +213,33 @@ def describe_call(
         estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
         max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
     )
+
+
+class _Call:
+    """One call's ``async with``: admission and the answer on entry, settlement on exit."""
+
+    __slots__ = ("_command", "_ctx", "_result", "_service", "_ticket")
+
+    def __init__(self, service: CallService, command: CallCommand) -> None:
+        self._service = service
+        self._command = command
+        self._ctx: CallContext | None = None
+        self._ticket: QuotaTicket | None = None
+        self._result: CallResult | None = None
+
+    async def __aenter__(self) -> CallResult:
+        service = self._service
+        ctx, ticket = self._ctx, self._ticket = await service._admit(self._command)
+        try:
+            self._result = await service._answer(ctx)
+        except BaseException:
+            await service._finish(ctx, ticket, None)
+            raise
+        return self._result
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._ctx is not None and self._ticket is not None:
+            await self._service._finish(self._ctx, self._ticket, self._result)
 
 
 async def _usage_before_done(opened: GatewayStream, ctx: CallContext) -> AsyncIterator[bytes]:

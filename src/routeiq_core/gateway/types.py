@@ -50,6 +50,8 @@ def _chars(value: Any) -> int:
 
     Iterative, so any nesting depth a JSON body can carry is counted without recursion.
     """
+    if isinstance(value, str):  # the common case: plain text content
+        return len(value)
     total = 0
     pending = [value]
     while pending:

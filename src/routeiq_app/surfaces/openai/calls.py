@@ -4,9 +4,10 @@ Each handler reads the body, builds a :class:`~routeiq_core.calls.CallCommand` a
 use case answers: ``read body → command → call → write``. Authentication, policy, quota, plugins,
 routing and settlement all happen in :class:`~routeiq_core.calls.CallService`.
 
-These are Litestar ``@asgi`` handlers: the app's middleware and exception handlers still apply, but
-each request costs one body read, one msgspec decode and one validation, with no per-request
-framework objects. Upstream JSON is passed to the client as bytes, streams frame by frame.
+These are raw ASGI handlers, dispatched by :class:`~routeiq_app.surfaces.router.SurfaceRouter` ahead
+of Litestar: the app's middleware still applies, and each request costs one body read, one msgspec
+decode and one validation, with no per-request framework objects. Upstream JSON is passed to the
+client as bytes, streams frame by frame.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from litestar import asgi
-from litestar.handlers import ASGIRouteHandler
 
 from routeiq_app.asgi_io import decode_object, read_body, send_json, send_stream, validate
-from routeiq_app.asgi_types import Receive, Scope, Send
+from routeiq_app.asgi_types import ASGIApp, Receive, Scope, Send
 from routeiq_app.surfaces.http import HttpRequestReader, result_headers
 from routeiq_app.surfaces.openai.wire import (
     ChatCompletionRequest,
@@ -49,17 +48,15 @@ class MethodNotAllowed(RouteIQError):
     default_code = "method_not_allowed"
 
 
-def openai_routes(
-    calls: CallService, reader: HttpRequestReader, max_body_bytes: int
-) -> list[ASGIRouteHandler]:
-    """Build the operation handlers bound to this app's use case."""
+def openai_routes(calls: CallService, reader: HttpRequestReader, max_body_bytes: int) -> dict[str, ASGIApp]:
+    """The operation handlers bound to this app's use case, by path."""
     decoder: Decoder = msgspec.json.Decoder(dict[str, Any])
-    handlers = []
+    routes: dict[str, ASGIApp] = {}
     for operation, wire_type, paths in _WIRE_TYPES:
         decode = functools.partial(_decode, decoder=decoder, wire_type=wire_type)
         handler = _operation_handler(operation, calls, reader, max_body_bytes, decode)
-        handlers.append(asgi(path=list(paths), name=f"openai-{operation.value}", copy_scope=False)(handler))
-    return handlers
+        routes.update(dict.fromkeys(paths, handler))
+    return routes
 
 
 def _decode(body: bytes, *, decoder: Decoder, wire_type: type[Any]) -> CallRequest:
@@ -82,7 +79,7 @@ def _operation_handler(
     reader: HttpRequestReader,
     max_body_bytes: int,
     decode: Callable[[bytes], CallRequest],
-) -> Callable[[Scope, Receive, Send], Any]:
+) -> ASGIApp:
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             raise MethodNotAllowed(f"Use POST for {scope['path']}.")

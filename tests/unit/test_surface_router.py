@@ -1,0 +1,80 @@
+"""The surfaces' router: call paths to their handlers, the rest to Litestar, errors as OpenAI bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import msgspec
+import pytest
+
+from routeiq_app.asgi_io import ClientDisconnected
+from routeiq_app.asgi_types import Message, Receive, Scope, Send
+from routeiq_app.surfaces.router import SurfaceRouter
+from routeiq_core.errors import NotFoundError
+
+
+async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 299, "headers": []})
+    await send({"type": "http.response.body", "body": b"fallback"})
+
+
+def raising(exc: BaseException) -> Any:
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        raise exc
+
+    return handler
+
+
+async def ok(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"handled"})
+
+
+def call(router: SurfaceRouter, path: str) -> list[Message]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "headers": [], "state": {"request_id": "rid-1"}}
+    anyio.run(router, scope, receive, send)
+    return sent
+
+
+def test_call_paths_go_to_their_handler_with_or_without_a_trailing_slash() -> None:
+    router = SurfaceRouter(fallback, {"/v1/chat/completions": ok})
+    assert call(router, "/v1/chat/completions")[1]["body"] == b"handled"
+    assert call(router, "/v1/chat/completions/")[1]["body"] == b"handled"
+    assert call(router, "/v1/chat")[1]["body"] == b"fallback"
+    assert call(router, "/")[1]["body"] == b"fallback"
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code"),
+    [
+        (NotFoundError("no such model", param="model", code="model_not_found"), 404, "model_not_found"),
+        (ClientDisconnected(), 400, "unreadable_body"),
+        (RuntimeError("a bug"), 500, "internal_error"),
+    ],
+)
+def test_errors_become_openai_bodies(exc: BaseException, status: int, code: str) -> None:
+    start, body = call(SurfaceRouter(fallback, {"/x": raising(exc)}), "/x")
+    assert start["status"] == status
+    error = msgspec.json.decode(body["body"])["error"]
+    assert error["code"] == code
+    assert "Traceback" not in error["message"]
+    if status == 500:
+        assert "rid-1" in error["message"]
+
+
+def test_an_error_after_the_response_started_sends_nothing_more() -> None:
+    async def half(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("late")
+
+    sent = call(SurfaceRouter(fallback, {"/x": half}), "/x")
+    assert [m["type"] for m in sent] == ["http.response.start"]
