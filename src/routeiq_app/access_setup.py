@@ -139,6 +139,7 @@ def quota_config(settings: Settings) -> QuotaConfig:
         team_limits={k: dict(v) for k, v in quota.team_limits.items()},
         model_group_limits={k: dict(v) for k, v in quota.model_group_limits.items()},
         default_max_tokens=quota.default_max_tokens,
+        max_tokens_ceiling=quota.max_tokens_ceiling,
         on_outage=quota.on_outage,
         timeout_s=quota.timeout_s,
     )

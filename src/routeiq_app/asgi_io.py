@@ -1,16 +1,14 @@
-"""Lean ASGI reading and writing for the hot OpenAI routes (no per-request framework objects)."""
+"""Lean ASGI reading and writing for the call paths (no per-request framework objects)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 import anyio
-import msgspec
 
 from routeiq_app.asgi_types import Receive, Send
-from routeiq_core.errors import InvalidRequestError, RouteIQError
+from routeiq_core.errors import RouteIQError
 
 logger = logging.getLogger("routeiq.http")
 Headers = Sequence[tuple[bytes, bytes]]
@@ -48,40 +46,6 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def decode_object(body: bytes, decoder: msgspec.json.Decoder[dict[str, Any]]) -> dict[str, Any]:
-    """Decode a JSON object body or raise a 400 saying what is wrong."""
-    if not body:
-        raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
-    try:
-        return decoder.decode(body)
-    except RecursionError:
-        raise InvalidRequestError(
-            "The request body is nested too deeply; flatten it.", code="invalid_json"
-        ) from None
-    except msgspec.ValidationError:
-        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json") from None
-    except msgspec.DecodeError as exc:
-        raise InvalidRequestError(
-            f"The request body is not valid JSON: {exc}.", code="invalid_json"
-        ) from None
-
-
-def validate(payload: dict[str, Any], wire_type: type[Any]) -> Any:
-    """Check ``payload`` against a wire Struct; a 400 naming the field on failure."""
-    try:
-        return msgspec.convert(payload, wire_type)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        param = None
-        if " - at `$." in message:
-            message, _, where = message.partition(" - at `$.")
-            param = where.rstrip("`")
-        elif "missing required field" in message:
-            param = message.rsplit("`", 2)[-2] if message.count("`") >= 2 else None
-        text = f"Invalid request: {message}" + (f" (field '{param}')" if param else "")
-        raise InvalidRequestError(text, param=param) from None
 
 
 async def send_json(send: Send, status: int, body: bytes, headers: Headers = ()) -> None:

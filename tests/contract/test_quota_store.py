@@ -339,3 +339,43 @@ async def test_redis_outage_raises_the_port_error_fast() -> None:
 def test_redis_namespace_is_validated() -> None:
     with pytest.raises(ValueError, match="namespace"):
         RedisQuotaStore.from_url("redis://127.0.0.1:6379/0", namespace="a b}")
+
+
+async def test_a_poisoned_counter_fails_only_its_own_requests(redis_url: str) -> None:
+    """A counter driven to int64's edge (by a writer bypassing the service's bounds) makes the script
+    refuse that counter's amounts: that request fails, nothing is declared an outage, others pass."""
+    from routeiq_core.access import (
+        OutageMonitor,
+        Principal,
+        QuotaConfig,
+        QuotaDataError,
+        QuotaExceededError,
+        QuotaService,
+    )
+
+    store = RedisQuotaStore.from_url(redis_url, namespace=f"test-{uuid.uuid4().hex}")
+    try:
+        edge = 2**63 - 1
+        poisoned = item("total_tokens", edge, edge, sid="key_poison")
+        assert isinstance(await store.reserve([poisoned], NOW), Reservation)
+        with pytest.raises(QuotaDataError):
+            await store.reserve([item("total_tokens", edge, 1, sid="key_poison")], NOW)
+        monitor = OutageMonitor("fail_closed")
+        quota = QuotaService(store, QuotaConfig(), monitor=monitor, clock=lambda: NOW)
+        victim = Principal(kind="virtual_key", role="member", key_id="key_poison", limits=_limits(tpm=10))
+        other = Principal(kind="virtual_key", role="member", key_id="key_other", limits=_limits(tpm=10**6))
+        with pytest.raises((QuotaDataError, QuotaExceededError)):  # its own 4xx/5xx, never a 503 for all
+            await quota.reserve(victim, model_group="g", prompt_tokens=1, max_tokens=1)
+        for _ in range(5):  # the other key is served at once: no outage was declared
+            ticket = await quota.reserve(other, model_group="g", prompt_tokens=1, max_tokens=1)
+            assert ticket.reservation is not None
+        assert monitor.should_try()
+    finally:
+        await _drop_namespace(store)
+        await store.aclose()
+
+
+def _limits(**table: float) -> tuple[Any, ...]:
+    from routeiq_core.access import parse_limits
+
+    return parse_limits(table)

@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from routeiq_adapters.quota._lua import RESERVE, SETTLE
-from routeiq_core.access.errors import QuotaStoreError
+from routeiq_core.access.errors import QuotaDataError, QuotaStoreError
 from routeiq_core.access.quota import QuotaItem, Refusal, Reservation, ReservedItem
 from routeiq_core.access.quota_limits import METRICS, WINDOW_SPECS, Amounts, Metric, Window
 from routeiq_core.access.quota_window import bucket_of
@@ -157,6 +157,10 @@ class RedisQuotaStore:
     async def _call(script: Any, keys: list[str], args: list[int]) -> list[Any]:
         try:
             reply: list[Any] = await script(keys=keys, args=args)
+        except ResponseError as exc:
+            if type(exc) is ResponseError and "script" in str(exc):  # the script refused these amounts
+                raise QuotaDataError(f"The quota store refused this request's amounts: {exc}") from exc
+            raise QuotaStoreError(f"Redis quota store failed: {exc}") from exc  # OOM, READONLY, ...
         except RedisError as exc:
             raise QuotaStoreError(f"Redis quota store failed: {exc}") from exc
         return reply

@@ -10,6 +10,7 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from routeiq_app.json_body import decode_json_object
 from routeiq_app.surfaces.http import HttpRequestReader
 from routeiq_core.access import Explanation, PolicyEngine, Principal, require
 from routeiq_core.access.spend import SpendFilter, SpendLedger, SpendReport
@@ -37,9 +38,10 @@ async def explain_policy(
 ) -> Explanation:
     """Which rule matches and why, for every rule in order; nothing is sent anywhere."""
     require(principal, "policy.explain")
+    body = decode_json_object(await request.body())
     try:
-        ask = msgspec.json.decode(await request.body(), type=ExplainRequest)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        ask = msgspec.convert(body, ExplainRequest)
+    except msgspec.ValidationError as exc:
         raise InvalidRequestError(f"Invalid explain request: {exc}") from None
     credentials = http_reader.credentials(request.scope)  # type: ignore[arg-type]
     subject = principal

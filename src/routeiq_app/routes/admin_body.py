@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 
+from routeiq_app.json_body import decode_json_object
 from routeiq_core.access import QuotaLimit, parse_limits
 from routeiq_core.errors import InvalidRequestError
 
@@ -16,17 +17,8 @@ PatchField = tuple[str, str, Any]
 
 
 async def body_of(request: Request) -> dict[str, Any]:  # type: ignore[type-arg]
-    """The JSON object body of an admin request, or 400."""
-    raw = await request.body()
-    try:
-        body = msgspec.json.decode(raw or b"{}")
-    except msgspec.DecodeError as exc:
-        raise InvalidRequestError(
-            f"The request body is not valid JSON: {exc}.", code="invalid_json"
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
-    return body
+    """The JSON object body of an admin request (an empty body is ``{}``), or 400."""
+    return decode_json_object(await request.body(), empty_ok=True)
 
 
 def convert(value: Any, tp: Any, field: str) -> Any:

@@ -141,6 +141,13 @@ class QuotaSettings(_Section, frozen=True):
     default_max_tokens: Annotated[
         PositiveInt, Meta(description="Output tokens reserved for a request without `max_tokens`.")
     ] = 4096
+    max_tokens_ceiling: Annotated[
+        Annotated[int, Meta(ge=1, le=2**40)],
+        Meta(
+            description="The largest `max_tokens` a request may ask for (a 400 above it), so no request "
+            "can reserve an absurd amount against shared limits."
+        ),
+    ] = 1_000_000
     reservation_ttl_s: Annotated[
         PositiveFloat, Meta(description="How long an unsettled reservation is kept (memory backend).")
     ] = 3600.0

@@ -8,6 +8,7 @@ from routeiq_core.access.auth import Authenticator
 from routeiq_core.access.errors import (
     BudgetExceededError,
     KeyStoreError,
+    QuotaDataError,
     QuotaExceededError,
     QuotaStoreError,
     QuotaUnavailableError,
@@ -115,6 +116,7 @@ __all__ = [
     "PriceBook",
     "Principal",
     "QuotaConfig",
+    "QuotaDataError",
     "QuotaExceededError",
     "QuotaHealthCheck",
     "QuotaItem",

@@ -77,6 +77,15 @@ class QuotaStoreError(RouteIQError):
     default_code = "quota_store_error"
 
 
+class QuotaDataError(RouteIQError):
+    """The quota store refused one request's amounts (a script or data error): not an outage (500).
+
+    Only that request fails; the outage monitor is not told, so other callers are unaffected.
+    """
+
+    default_code = "quota_data_error"
+
+
 class KeyStoreError(RouteIQError):
     """A key store could not answer; authentication fails closed with 503 rather than admit."""
 

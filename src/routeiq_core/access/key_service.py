@@ -20,7 +20,7 @@ from routeiq_core.access.keys import (
     new_key_id,
 )
 from routeiq_core.access.principal import Principal, Role
-from routeiq_core.access.quota_limits import Budget, QuotaLimit
+from routeiq_core.access.quota_limits import Budget, QuotaLimit, check_entitlements
 from routeiq_core.access.rbac import can_grant, require, require_team
 from routeiq_core.access.teams import TeamStore
 from routeiq_core.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
@@ -75,6 +75,7 @@ class KeyService:
             raise PermissionDeniedError(
                 f"A {actor.role!r} cannot issue a key with the role {spec.role!r}.", code="role_forbidden"
             )
+        check_entitlements(spec.limits, spec.budget)
         now = self._clock()
         if spec.expires_at is not None and spec.expires_at <= now:
             raise InvalidRequestError("expires_at is in the past.", param="expires_at")
@@ -132,6 +133,9 @@ class KeyService:
     async def update(self, actor: Principal, key_id: str, patch: KeyPatch) -> VirtualKey:
         """Change a key's limits, budget, models, expiry, alias or metadata."""
         require(actor, "keys.write")
+        limits = () if patch.limits is msgspec.UNSET else patch.limits
+        budget = None if patch.budget is msgspec.UNSET else patch.budget
+        check_entitlements(limits, budget)
         await self._owned(actor, key_id)
         updated = await self._store.update(key_id, patch, self._clock())
         return self._found(updated, key_id)

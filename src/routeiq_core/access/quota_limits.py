@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal, cast, get_args
 
 import msgspec
+
+from routeiq_core.errors import InvalidRequestError
 
 Metric = Literal["requests", "input_tokens", "output_tokens", "total_tokens", "spend"]
 Window = Literal["minute", "hour", "day", "month"]
@@ -22,6 +24,16 @@ WINDOWS: tuple[Window, ...] = get_args(Window)
 
 SPEND_SCALE = 1_000_000_000
 """Integer spend units per price unit (nano): one token at $0.01 per million tokens is 10 units."""
+
+MAX_AMOUNT = 2**53
+"""The largest limit or amount a quota store holds, in store units: exact as a double (Redis's Lua
+compares amounts as doubles) and far from int64 overflow however many are added."""
+
+MAX_COUNT_LIMIT = MAX_AMOUNT
+"""The largest request or token limit (9,007,199,254,740,992)."""
+
+MAX_SPEND_LIMIT = MAX_AMOUNT // SPEND_SCALE
+"""The largest spend limit or budget in price units (9,007,199; normally USD)."""
 
 
 class WindowSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,8 +78,8 @@ class Budget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     window: Window = "month"
 
     def as_limit(self) -> QuotaLimit:
-        """The budget as a spend :class:`QuotaLimit`."""
-        return QuotaLimit(metric="spend", window=self.window, limit=self.max_spend)
+        """The budget as a spend :class:`QuotaLimit` (a stored value out of range is clamped into it)."""
+        return QuotaLimit(metric="spend", window=self.window, limit=_clamp(self.max_spend, MAX_SPEND_LIMIT))
 
 
 class Amounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,8 +106,56 @@ class Amounts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def to_units(metric: Metric, value: float) -> int:
-    """A limit or amount in the integer unit stored by quota stores (spend rounds up)."""
-    return math.ceil(value * SPEND_SCALE) if metric == "spend" else math.floor(value)
+    """A limit or amount in the integer unit stored by quota stores (spend rounds up).
+
+    Clamped into ``[0, MAX_AMOUNT]`` (NaN counts as 0), so no stored or reported value can
+    overflow a counter or poison another key's limits.
+    """
+    if metric == "spend":
+        return math.ceil(_clamp(value, MAX_SPEND_LIMIT) * SPEND_SCALE)
+    return math.floor(_clamp(value, MAX_COUNT_LIMIT))
+
+
+def _clamp(value: float, top: float) -> float:
+    return 0.0 if not value > 0 else min(float(value), top)  # `not value > 0` also catches NaN
+
+
+def limit_problem(name: str, metric: Metric, value: object) -> str | None:
+    """Why ``value`` cannot be a limit on ``metric`` (None when it can).
+
+    Spend limits are numbers in ``[0, MAX_SPEND_LIMIT]``; request and token limits whole numbers in
+    ``[0, MAX_COUNT_LIMIT]``.
+    """
+    spend = metric == "spend"
+    top = MAX_SPEND_LIMIT if spend else MAX_COUNT_LIMIT
+    kind = "a number" if spend else "a whole number"
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and 0 <= value <= top
+        and (spend or float(value).is_integer())
+    )
+    return None if ok else f"{name} must be {kind} from 0 to {top:,}, got {value!r}"
+
+
+def check_entitlements(limits: Sequence[QuotaLimit], budget: Budget | None) -> None:
+    """Refuse limits or a budget a quota store cannot hold exactly, or two limits on one counter.
+
+    Raises:
+        InvalidRequestError: 400 naming the field and the allowed range.
+    """
+    for limit in limits:
+        name = f"limit '{limit.metric}_per_{limit.window}'"
+        if (problem := limit_problem(name, limit.metric, limit.limit)) is not None:
+            raise InvalidRequestError(problem + ".", param="limits")
+    windows = [(limit.metric, limit.window) for limit in limits]
+    if len(set(windows)) != len(windows):
+        raise InvalidRequestError(
+            "limits has two entries for the same metric and window; keep one.", param="limits"
+        )
+    if budget is not None and (problem := limit_problem("budget.max_spend", "spend", budget.max_spend)):
+        raise InvalidRequestError(problem + ".", param="budget")
 
 
 def from_units(metric: Metric, units: int) -> float:
@@ -121,7 +181,8 @@ def parse_limits(table: Mapping[str, float]) -> tuple[QuotaLimit, ...]:
 
     Keys are ``rpm``/``rph``/``rpd`` (requests), ``tpm``/``tph``/``tpd`` (total tokens) or
     ``<metric>_per_<window>`` with a metric of ``requests``, ``input_tokens``, ``output_tokens``,
-    ``total_tokens``, ``spend`` and a window of ``minute``, ``hour``, ``day``, ``month``.
+    ``total_tokens``, ``spend`` and a window of ``minute``, ``hour``, ``day``, ``month``. Values: see
+    :func:`limit_problem`.
 
     Raises:
         ValueError: naming every unknown key or bad value.
@@ -132,8 +193,8 @@ def parse_limits(table: Mapping[str, float]) -> tuple[QuotaLimit, ...]:
         parsed = _parse_name(name)
         if parsed is None:
             problems.append(f"unknown limit {name!r} (use rpm, tpm, ... or <metric>_per_<window>)")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            problems.append(f"limit {name!r} must be a number >= 0, got {value!r}")
+        elif (problem := limit_problem(f"limit {name!r}", parsed[0], value)) is not None:
+            problems.append(problem)
         else:
             limits.append(QuotaLimit(metric=parsed[0], window=parsed[1], limit=float(value)))
     if problems:

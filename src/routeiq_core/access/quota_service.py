@@ -19,6 +19,7 @@ import msgspec
 
 from routeiq_core.access.errors import (
     BudgetExceededError,
+    QuotaDataError,
     QuotaExceededError,
     QuotaStoreError,
     QuotaUnavailableError,
@@ -35,7 +36,7 @@ from routeiq_core.access.quota_limits import (
     to_units,
 )
 from routeiq_core.access.spend import PriceBook
-from routeiq_core.errors import ConfigurationError
+from routeiq_core.errors import ConfigurationError, InvalidRequestError
 from routeiq_core.metrics import Metrics
 
 logger = logging.getLogger("routeiq.quota")
@@ -51,6 +52,7 @@ class QuotaConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         team_limits: Per team; the entry ``"*"`` applies to every team without its own.
         model_group_limits: Per model group; ``"*"`` applies to every group without its own.
         default_max_tokens: Output tokens assumed for a request that does not set ``max_tokens``.
+        max_tokens_ceiling: The largest ``max_tokens`` a request may ask for (400 above it).
         on_outage: ``fail_open`` (admit unmetered) or ``fail_closed`` (503) while the store is down.
         timeout_s: Longest wait for the quota store per call.
     """
@@ -59,6 +61,7 @@ class QuotaConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     team_limits: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
     model_group_limits: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
     default_max_tokens: int = 4096
+    max_tokens_ceiling: int = 1_000_000
     on_outage: OutagePolicy = "fail_closed"
     timeout_s: float = 0.5
 
@@ -203,7 +206,13 @@ class QuotaService:
             QuotaExceededError: 429 ``rate_limit_exceeded`` naming the limit, with ``Retry-After``.
             BudgetExceededError: 429 ``budget_exceeded`` when the refusing limit is a spend limit.
             QuotaUnavailableError: 503 when the store is down and the policy is ``fail_closed``.
+            InvalidRequestError: 400 when ``max_tokens`` is above ``max_tokens_ceiling``.
         """
+        ceiling = self._config.max_tokens_ceiling
+        if max_tokens is not None and max_tokens > ceiling:
+            raise InvalidRequestError(
+                f"max_tokens is {max_tokens}; the most this gateway accepts is {ceiling}.", param="max_tokens"
+            )
         scoped = self._scoped(principal, model_group, team_limits)
         if not scoped:  # no limit applies: nothing to estimate or reserve
             return _NOTHING_RESERVED
@@ -238,10 +247,10 @@ class QuotaService:
         """
         if ticket.reservation is None:
             return
-        actual = Amounts(
+        actual = Amounts(  # clamped: an upstream's usage report cannot overflow a shared counter
             requests=requests,
-            input_tokens=prompt_tokens,
-            output_tokens=completion_tokens,
+            input_tokens=to_units("input_tokens", prompt_tokens),
+            output_tokens=to_units("output_tokens", completion_tokens),
             spend_units=to_units("spend", cost),
         )
         with anyio.CancelScope(shield=True):
@@ -253,6 +262,10 @@ class QuotaService:
                 if self._metrics is not None:
                     self._metrics.increment("routeiq_quota_settle_failures")
                 logger.debug("quota settle failed; the estimate stays counted: %r", exc)
+            except QuotaDataError as exc:  # this settlement's amounts, not the store: no outage
+                if self._metrics is not None:
+                    self._metrics.increment("routeiq_quota_settle_failures")
+                logger.warning("quota settle refused; the estimate stays counted: %s", exc.message)
             else:
                 self._monitor.record_success()
 

@@ -7,7 +7,6 @@ reports and audit logs that name it stay unambiguous, and the id is never reused
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -16,7 +15,7 @@ from typing import Any, Protocol
 import msgspec
 
 from routeiq_core.access.principal import Principal
-from routeiq_core.access.quota_limits import Budget, QuotaLimit
+from routeiq_core.access.quota_limits import Budget, QuotaLimit, check_entitlements
 from routeiq_core.access.rbac import require, require_team
 from routeiq_core.errors import ConflictError, InvalidRequestError, NotFoundError, ServiceUnavailableError
 
@@ -225,15 +224,7 @@ def _check_fields(
         raise InvalidRequestError(
             "allowed_models must list distinct, non-empty model group names.", param="allowed_models"
         )
-    windows = [(limit.metric, limit.window) for limit in limits]
-    if len(set(windows)) != len(windows):
-        raise InvalidRequestError(
-            "limits has two entries for the same metric and window; keep one.", param="limits"
-        )
-    if budget is not None and not (math.isfinite(budget.max_spend) and budget.max_spend >= 0):
-        raise InvalidRequestError(
-            f"budget.max_spend must be a finite number >= 0, got {budget.max_spend}.", param="budget"
-        )
+    check_entitlements(limits, budget)
     try:
         if not all(isinstance(name, str) for name in metadata):
             raise TypeError("its keys must be strings")

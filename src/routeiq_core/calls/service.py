@@ -195,7 +195,7 @@ def describe_call(
     """
     payload, hints = request.payload, hints or RoutingHints()
     model, user, previous = payload.get("model"), payload.get("user"), payload.get("previous_response_id")
-    max_tokens = payload.get("max_tokens") or payload.get("max_completion_tokens")
+    caps = [v for v in (payload.get("max_tokens"), payload.get("max_completion_tokens")) if _is_int(v)]
     return CallContext(
         request_id=request_id,
         operation=operation,
@@ -211,7 +211,7 @@ def describe_call(
         conversation_id=hints.conversation_id or (previous if isinstance(previous, str) else None),
         user=user if isinstance(user, str) else None,
         estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
-        max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
+        max_tokens=max(caps) if caps else None,
     )
 
 
@@ -240,6 +240,10 @@ class _Call:
     async def __aexit__(self, *exc_info: object) -> None:
         if self._ctx is not None and self._ticket is not None:
             await self._service._finish(self._ctx, self._ticket, self._result)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 async def _usage_before_done(opened: GatewayStream, ctx: CallContext) -> AsyncIterator[bytes]:

@@ -18,8 +18,9 @@ from typing import Any
 
 import msgspec
 
-from routeiq_app.asgi_io import decode_object, read_body, send_json, send_stream, validate
+from routeiq_app.asgi_io import read_body, send_json, send_stream
 from routeiq_app.asgi_types import ASGIApp, Receive, Scope, Send
+from routeiq_app.json_body import ObjectDecoder, decode_json_object, validate
 from routeiq_app.surfaces.http import HttpRequestReader, result_headers
 from routeiq_app.surfaces.openai.wire import (
     ChatCompletionRequest,
@@ -37,7 +38,6 @@ _WIRE_TYPES = (
     (Operation.COMPLETIONS, CompletionRequest, ("/v1/completions", "/completions")),
     (Operation.EMBEDDINGS, EmbeddingRequest, ("/v1/embeddings", "/embeddings")),
 )
-Decoder = msgspec.json.Decoder[dict[str, Any]]
 
 
 class MethodNotAllowed(RouteIQError):
@@ -50,7 +50,7 @@ class MethodNotAllowed(RouteIQError):
 
 def openai_routes(calls: CallService, reader: HttpRequestReader, max_body_bytes: int) -> dict[str, ASGIApp]:
     """The operation handlers bound to this app's use case, by path."""
-    decoder: Decoder = msgspec.json.Decoder(dict[str, Any])
+    decoder: ObjectDecoder = msgspec.json.Decoder(dict[str, Any])
     routes: dict[str, ASGIApp] = {}
     for operation, wire_type, paths in _WIRE_TYPES:
         decode = functools.partial(_decode, decoder=decoder, wire_type=wire_type)
@@ -59,9 +59,9 @@ def openai_routes(calls: CallService, reader: HttpRequestReader, max_body_bytes:
     return routes
 
 
-def _decode(body: bytes, *, decoder: Decoder, wire_type: type[Any]) -> CallRequest:
+def _decode(body: bytes, *, decoder: ObjectDecoder, wire_type: type[Any]) -> CallRequest:
     """The body as a call request: valid JSON, valid against the operation's wire type."""
-    payload = decode_object(body, decoder)
+    payload = decode_json_object(body, decoder)
     parsed = validate(payload, wire_type)
     if not isinstance(parsed, StreamableRequest):
         if payload.get("stream"):
