@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from dependency_injector import providers
 from litestar import Litestar
@@ -12,6 +13,7 @@ from litestar.testing import TestClient
 
 from routeiq_app import Container, create_app
 from routeiq_app.settings import load_settings
+from routeiq_core.access import KeyPatch
 
 MASTER = "sk-master-test-key"
 ADMIN = {"Authorization": f"Bearer {MASTER}"}
@@ -273,3 +275,76 @@ def test_keys_of_a_deleted_team_are_refused(client: TestClient[Litestar]) -> Non
     assert (refused.status_code, refused.json()["error"]["code"]) == (400, "team_deleted")
     assert refused.json()["error"]["param"] == "team"
     assert client.post("/admin/keys", json={"team": "just-a-label"}, headers=ADMIN).status_code == 201
+
+
+def test_team_less_readers_see_only_their_own_keys_spend(client: TestClient[Litestar]) -> None:
+    member = issue(client, team="t1")
+    assert client.post("/v1/chat/completions", json=CHAT, headers=bearer(member)).status_code == 200
+    for role in ("viewer", "team_admin"):
+        reader = issue(client, role=role)  # no team
+        seen = client.get("/admin/spend", headers=bearer(reader))
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["total"]["requests"] == 0
+        assert "t1" not in seen.json()["by_team"]
+        asked = client.get("/admin/spend", params={"team": "t1"}, headers=bearer(reader)).json()
+        assert asked["total"]["requests"] == 0  # asking for another team does not widen the scope
+    everything = client.get("/admin/spend", headers=ADMIN).json()
+    assert everything["by_team"]["t1"]["requests"] >= 1
+
+
+@pytest.mark.parametrize("bound", ["nan", "inf", "-inf", "9e92", "-1", "1e300"])
+def test_spend_report_bounds_are_checked(client: TestClient[Litestar], bound: str) -> None:
+    for name in ("since", "until"):
+        r = client.get("/admin/spend", params={name: bound}, headers=ADMIN)
+        assert r.status_code == 400, (name, bound, r.text)
+        assert r.json()["error"]["param"] == name
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"budget": {"max_spend": -5}},
+        {"budget": {"max_spend": 1e300}},
+        {"rpm": 0.5},
+        {"tpm": 1e30},
+        {"spend_per_month": -1},
+    ],
+)
+def test_out_of_range_limits_are_refused_when_issued_or_patched(
+    client: TestClient[Litestar], body: dict[str, object]
+) -> None:
+    r = client.post("/admin/keys", json=body, headers=ADMIN)
+    assert r.status_code == 400, r.text
+    assert "from 0 to" in r.json()["error"]["message"] or "whole number" in r.json()["error"]["message"]
+    key_id = client.post("/admin/keys", json={}, headers=ADMIN).json()["key_id"]
+    patched = client.patch(f"/admin/keys/{key_id}", json=body, headers=ADMIN)
+    assert patched.status_code == 400, patched.text
+    team_id = "team-" + "".join(c for c in str(sorted(body)) if c.isalnum()).lower()
+    team = client.post("/admin/teams", json={"team_id": team_id, **body}, headers=ADMIN)
+    assert team.status_code == 400, team.text
+
+
+def test_an_absurd_max_tokens_is_a_400(client: TestClient[Litestar]) -> None:
+    key = issue(client, tpm=1000)
+    for field in ("max_tokens", "max_completion_tokens"):
+        r = client.post("/v1/chat/completions", json={**CHAT, field: 10**29}, headers=bearer(key))
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["param"] == "max_tokens"
+    assert (
+        client.post("/v1/chat/completions", json={**CHAT, "max_tokens": 10}, headers=bearer(key)).status_code
+        == 200
+    )
+
+
+def test_a_stored_out_of_range_budget_refuses_calls_instead_of_failing_them(app: Litestar) -> None:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        key = issue(c)
+        key_id = c.get("/admin/keys", headers=ADMIN).json()["data"][0]["key_id"]
+        store = app.state.container.key_store()
+        patch = msgspec.convert({"budget": {"max_spend": -5}}, KeyPatch)
+        with c.portal() as portal:
+            portal.call(store.update, key_id, patch, 1.0)  # written by an older version, unchecked
+        app.state.container.cached_keys().invalidate(key_id)
+        r = c.post("/v1/chat/completions", json=CHAT, headers=bearer(key))
+        assert r.status_code == 429, r.text  # a budget of nothing: refused, never a 500
+        assert r.json()["error"]["code"] == "budget_exceeded"

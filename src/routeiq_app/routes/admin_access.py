@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from routeiq_app.json_body import decode_json_object
 from routeiq_app.surfaces.http import HttpRequestReader
 from routeiq_core.access import Explanation, PolicyEngine, Principal, require
-from routeiq_core.access.spend import SpendFilter, SpendLedger, SpendReport
+from routeiq_core.access.spend import SpendLedger, SpendReport, spend_filter_for
 from routeiq_core.calls import CallAccess, CallRequest, Credentials, describe_call
 from routeiq_core.errors import InvalidRequestError
 from routeiq_core.providers import Operation
@@ -69,13 +69,13 @@ async def spend_report(
     since: FromQuery[float | None] = None,
     until: FromQuery[float | None] = None,
 ) -> SpendReport:
-    """Totals over the filter (unix-time bounds); team admins see their own team only."""
+    """Totals over the filter (unix-time bounds); team-scoped readers see their own team (or key) only."""
     require(principal, "spend.read")
     ledger: SpendLedger = spend_ledger  # the port (a Protocol cannot be a Litestar dependency type)
-    if principal.role != "admin":
-        team = principal.team
-    filt = SpendFilter(key_id=key_id, team=team, model_group=model_group, since=since, until=until)
-    return await ledger.report(filt)
+    scope = spend_filter_for(
+        principal, key_id=key_id, team=team, model_group=model_group, since=since, until=until
+    )
+    return await ledger.report(scope)
 
 
 access_routes = (explain_policy, spend_report)

@@ -8,6 +8,7 @@ most expensive deployment of the model group, because the router has not picked 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from types import MappingProxyType
@@ -15,7 +16,9 @@ from typing import Protocol
 
 import msgspec
 
+from routeiq_core.access.principal import Principal
 from routeiq_core.catalog import ModelCatalog, Price
+from routeiq_core.errors import InvalidRequestError, ServiceUnavailableError
 
 __all__ = [
     "BufferedSpendLedger",
@@ -27,8 +30,8 @@ __all__ = [
     "SpendRecord",
     "SpendReport",
     "SpendTotals",
+    "spend_filter_for",
 ]
-from routeiq_core.errors import ServiceUnavailableError
 
 
 class PriceBook:
@@ -90,6 +93,43 @@ class SpendFilter(msgspec.Struct, frozen=True, kw_only=True):
             and (self.team is None or team == self.team)
             and (self.model_group is None or model_group == self.model_group)
         )
+
+
+LATEST_TIME = 32_503_680_000.0
+"""The latest time a report may name (the year 3000, in unix seconds)."""
+
+
+def spend_filter_for(
+    reader: Principal,
+    *,
+    key_id: str | None = None,
+    team: str | None = None,
+    model_group: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> SpendFilter:
+    """The filter a reader may use: its bounds checked, its scope confined to what it may see.
+
+    An admin sees every key and team. A team-scoped reader (``team_admin``, ``viewer``, ``member``)
+    sees its own team; one without a team sees only its own key's spend.
+
+    Raises:
+        InvalidRequestError: 400 when ``since`` or ``until`` is not a time from 0 to the year 3000,
+            or ``since`` is after ``until``.
+    """
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= LATEST_TIME):
+            raise InvalidRequestError(
+                f"{name} must be a unix time from 0 to {LATEST_TIME:.0f} (the year 3000), got {value!r}.",
+                param=name,
+            )
+    if since is not None and until is not None and since > until:
+        raise InvalidRequestError(f"since ({since}) is after until ({until}).", param="since")
+    if reader.role != "admin":
+        team = reader.team
+        if team is None:
+            key_id = reader.key_id or ""  # no team: only the reader's own key (nothing without one)
+    return SpendFilter(key_id=key_id, team=team, model_group=model_group, since=since, until=until)
 
 
 class SpendTotals(msgspec.Struct, kw_only=True):
