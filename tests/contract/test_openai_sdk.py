@@ -55,6 +55,12 @@ def config(upstream: str) -> str:
             via("hang", "hang-stream"),
             via("breaker", "error-503"),
             via("bad", "error-400"),
+            via("redirected", "redirect"),
+            via("redirected", "plain"),
+            via("garbled", "garbled-stream"),
+            via("bad-bytes", "bad-bytes-stream"),
+            via("garbled-first", "garbled-first"),
+            via("garbled-first", "plain"),
             "  - model_name: refused",
             "    litellm_params: {model: openai/x, api_base: 'http://127.0.0.1:9/v1'}",
             "routing:",
@@ -201,6 +207,32 @@ def test_stream_cut_midway_raises_in_the_client(client: openai.OpenAI) -> None:
     assert next(chunks).choices[0].delta.content == "Hello"  # the first chunk arrived before the error event
     with pytest.raises(openai.APIError, match="stream"):
         list(chunks)
+
+
+def test_a_redirecting_deployment_is_failed_over_for_json_and_streams(client: openai.OpenAI) -> None:
+    for _ in range(10):
+        raw = client.chat.completions.with_raw_response.create(**chat("redirected"))  # type: ignore[call-overload]
+        assert raw.parse().choices[0].message.content == "Hello from upstream"
+        stream = client.chat.completions.create(**chat("redirected", stream=True))  # type: ignore[call-overload]
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello from upstream"
+
+
+@pytest.mark.parametrize("model", ["garbled", "bad-bytes"])
+def test_a_malformed_upstream_event_becomes_an_error_event_not_a_parse_failure(
+    client: openai.OpenAI, model: str
+) -> None:
+    stream = client.chat.completions.create(**chat(model, stream=True))  # type: ignore[call-overload]
+    chunks = iter(stream)
+    assert next(chunks).choices[0].delta.content == "Hello"
+    with pytest.raises(
+        openai.APIError, match="not a JSON object"
+    ):  # the SDK's own error, not JSONDecodeError
+        list(chunks)
+
+
+def test_a_malformed_first_event_is_failed_over(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(**chat("garbled-first", stream=True))  # type: ignore[call-overload]
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello from upstream"
 
 
 def test_first_chunk_arrives_before_the_upstream_sends_the_rest(

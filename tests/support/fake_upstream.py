@@ -1,7 +1,9 @@
 """A local OpenAI-compatible upstream for tests: aiohttp.web on 127.0.0.1, in a background thread.
 
 The request's ``model`` picks the behaviour: any ordinary name answers normally; ``error-<status>``,
-``context-overflow``, ``slow``, ``flaky``, ``cut-stream``, ``gated-stream`` and ``hang-stream``
+``context-overflow``, ``slow``, ``flaky``, ``cut-stream``, ``gated-stream``, ``hang-stream``,
+``redirect`` (302 to elsewhere), ``garbled-stream`` (a malformed event after the first),
+``garbled-first`` (a malformed first event) and ``bad-bytes-stream`` (invalid UTF-8 in an event)
 misbehave on purpose (see :class:`FakeUpstream`).
 """
 
@@ -186,6 +188,8 @@ class FakeUpstream:
 
     def _failure(self, model: str) -> web.Response | None:
         status: int | None = None
+        if model == "redirect":
+            return web.Response(status=302, headers={"Location": "http://127.0.0.1:9/elsewhere"})
         if model.startswith("error-") and model[6:].isdigit():
             status = int(model[6:])
         elif model == "flaky":
@@ -218,7 +222,17 @@ class FakeUpstream:
         if model == "slow":
             await asyncio.sleep(SLOW_S)
         frames = _chunks(model, chat, with_usage)
+        if model == "garbled-first":
+            await response.write(b"data: {not json\n\n")
+            await response.write_eof()
+            return response
         await response.write(next(frames))
+        if model in ("garbled-stream", "bad-bytes-stream"):
+            await response.write(
+                b"data: {not json\n\n" if model == "garbled-stream" else b'data: {"a": "\xff"}\n\n'
+            )
+            await response.write_eof()
+            return response
         if model == "cut-stream":
             await response.write(next(frames))
             assert request.transport is not None

@@ -64,14 +64,21 @@ def error_from_status(
         deployment_id: The deployment that answered.
     """
     detail = _detail(body)
-    client_status = status if 400 <= status < 600 else 502
-    message = detail.message or (
-        f"Deployment {deployment_id!r} answered HTTP {status}: {_excerpt(body) or '(empty body)'}"
-    )
+    client_status = status if 400 <= status < 600 else 502  # a redirect or an odd status: a bad gateway
+    if 300 <= status < 400:
+        message = (
+            f"Deployment {deployment_id!r} answered HTTP {status}, a redirect (to "
+            f"{headers.get('location') or headers.get('Location') or 'nowhere said'}); upstream "
+            "redirects are never followed: check its api_base"
+        )
+    else:
+        message = detail.message or (
+            f"Deployment {deployment_id!r} answered HTTP {status}: {_excerpt(body) or '(empty body)'}"
+        )
     return UpstreamError(
         message,
         status_code=client_status,
-        retryable=is_retryable_status(status),
+        retryable=is_retryable_status(client_status),  # another deployment may well answer
         retry_after_s=retry_after_seconds(headers),
         deployment_id=deployment_id,
         error_type=detail.type or None,
