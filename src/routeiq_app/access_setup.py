@@ -16,6 +16,7 @@ from routeiq_core.access import (
     BufferedSpendLedger,
     KeyHasher,
     KeyStore,
+    OutageMonitor,
     Principal,
     QuotaConfig,
     QuotaStore,
@@ -121,11 +122,12 @@ def quota_store(settings: Settings) -> QuotaStore:
     return InMemoryQuotaStore(reservation_ttl_s=quota.reservation_ttl_s)
 
 
-async def close_quota_store(store: QuotaStore) -> AsyncIterator[None]:
-    """Container Resource: close the Redis connection pool at shutdown."""
+async def close_quota_store(store: QuotaStore, monitor: OutageMonitor) -> AsyncIterator[None]:
+    """Container Resource: close the Redis connection pool at shutdown (no outage is declared then)."""
     try:
         yield
     finally:
+        monitor.close()
         aclose = getattr(store, "aclose", None)
         if aclose is not None:
             await aclose()

@@ -168,10 +168,10 @@ class Container(containers.DeclarativeContainer):
     key_service = providers.Singleton(KeyService, store=cached_keys, hasher=key_hasher, teams=team_store)
     policy_engine = providers.Singleton(PolicyEngine.from_config, settings.provided.policy)
     quota_store = providers.Singleton(quota_store, settings)
-    quota_store_lifecycle = providers.Resource(close_quota_store, quota_store)
     outage_monitor = providers.Singleton(
         OutageMonitor, policy=settings.provided.quota.on_outage, metrics=metrics
     )
+    quota_store_lifecycle = providers.Resource(close_quota_store, quota_store, outage_monitor)
     quota_service = providers.Singleton(
         QuotaService,
         store=quota_store,

@@ -50,6 +50,7 @@ class OutageMonitor:
         self.state: BackendState = "up"
         self.last_error: str | None = None
         self.transitions = 0
+        self.closing = False
         self._last_attempt = float("-inf")
 
     def should_try(self) -> bool:
@@ -68,10 +69,17 @@ class OutageMonitor:
             self._move("up")
             logger.warning("quota backend recovered; limits are enforced again")
 
+    def close(self) -> None:
+        """The store is being closed on purpose (shutdown): later failures are not an outage."""
+        self.closing = True
+
     def record_failure(self, error: BaseException) -> None:
         """The store did not answer."""
         self.last_error = f"{type(error).__name__}: {error}"
         self._last_attempt = self._clock()
+        if self.closing:  # shutting down: the connection was closed by us, not lost
+            logger.debug("quota store call after shutdown began: %s", self.last_error)
+            return
         if self.state == "up":
             self._move("down")
             effect = (
@@ -90,13 +98,25 @@ class OutageMonitor:
             )
 
     def health(self, name: str = "quota") -> ComponentHealth:
-        """``ok`` while up; ``degraded`` with the policy in effect while down."""
+        """The store's readiness: ``ok`` while up, else ``down`` or ``degraded`` by the policy.
+
+        ``down`` under ``fail_closed`` (metered requests get 503, so a load balancer should send them
+        elsewhere); ``degraded`` under ``fail_open`` (still served, without limits).
+        """
         if self.state == "up":
             return ComponentHealth(name=name, status="ok")
+        if self.policy == "fail_closed":
+            return ComponentHealth(
+                name=name,
+                status="down",
+                reason=f"quota backend unreachable ({self.last_error}): metered requests are refused "
+                "with 503 (policy fail_closed)",
+            )
         return ComponentHealth(
             name=name,
             status="degraded",
-            reason=f"quota backend unreachable ({self.last_error}); policy {self.policy}",
+            reason=f"quota backend unreachable ({self.last_error}): requests are admitted without "
+            "limits (policy fail_open)",
         )
 
 

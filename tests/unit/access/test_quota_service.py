@@ -272,7 +272,18 @@ async def test_fail_closed_refuses_with_503() -> None:
         await quota.reserve(vkey(limits=parse_limits({"rpm": 5})), model_group="demo", prompt_tokens=1)
     assert (info.value.status_code, info.value.code) == (503, "quota_unavailable")
     assert int(info.value.headers["Retry-After"]) >= 1
-    assert quota.monitor.health().status == "degraded"
+    health = quota.monitor.health()
+    assert health.status == "down"  # readiness 503: metered traffic cannot be served here
+    assert "fail_closed" in (health.reason or "")
+
+
+async def test_no_outage_is_declared_once_shutdown_closed_the_store(caplog: pytest.LogCaptureFixture) -> None:
+    quota = QuotaService(BrokenStore(), QuotaConfig(on_outage="fail_open"))
+    quota.monitor.close()
+    with caplog.at_level(logging.WARNING, logger="routeiq.quota"):
+        await quota.reserve(vkey(limits=parse_limits({"rpm": 5})), model_group="demo", prompt_tokens=1)
+    assert quota.monitor.state == "up"
+    assert not [r for r in caplog.records if "unreachable" in r.getMessage()]
 
 
 async def test_a_slow_store_counts_as_down() -> None:
