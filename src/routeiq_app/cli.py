@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from routeiq_app.serving import per_worker_notes
 from routeiq_app.settings import Settings, load_settings
 from routeiq_app.settings.docs import render_reference
 from routeiq_app.settings.schema import CONFIG_ENV, env_name
+from routeiq_app.startup_checks import startup_problems
 from routeiq_core import __version__
 from routeiq_core.errors import ConfigurationError
 
@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 def _validate(args: argparse.Namespace) -> int:
     settings = load_settings(args.path)
     catalog = build_catalog(settings, args.path or os.environ.get(CONFIG_ENV))
+    problems = startup_problems(settings)
+    if problems:
+        raise ConfigurationError(problems)
     source = args.path or os.environ.get(CONFIG_ENV) or "defaults"
     groups = ", ".join(catalog.names()) or "none"
     print(f"OK: {source} with the ROUTEIQ_* environment is a valid configuration (model groups: {groups})")
@@ -103,46 +106,13 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     settings = load_settings()
     build_catalog(settings, os.environ.get(CONFIG_ENV))
-    problems = [p for p in (bind_problem(settings), worker_state_problem(settings)) if p]
+    problems = startup_problems(
+        settings, {"host": args.host is not None, "workers": args.workers is not None}
+    )
     if problems:
         raise ConfigurationError(problems)
     _run_server(settings)
     return 0
-
-
-def bind_problem(settings: Settings) -> str | None:
-    """Refuse to run open (no master key) on a non-loopback address unless explicitly allowed."""
-    if settings.security.master_key or _is_loopback(settings.server.host):
-        return None
-    if settings.security.allow_open_non_loopback:
-        return None
-    return (
-        f"{env_name(('server', 'host'))}={settings.server.host!r}: binding a non-loopback address "
-        f"without a master key would expose the gateway to anyone; set "
-        f"{env_name(('security', 'master_key'))} or, to accept the risk, "
-        f"{env_name(('security', 'allow_open_non_loopback'))}=true"
-    )
-
-
-def worker_state_problem(settings: Settings) -> str | None:
-    """Quotas counted per worker would admit N times every limit: refuse that with N > 1 workers."""
-    if settings.server.workers > 1 and settings.quota.backend == "memory":
-        return (
-            f"{env_name(('server', 'workers'))}={settings.server.workers} with "
-            f"{env_name(('quota', 'backend'))}='memory': each worker would count quotas on its own and "
-            f"admit {settings.server.workers}x every limit; set {env_name(('quota', 'backend'))}=redis "
-            "(and quota.redis_url), or run one worker"
-        )
-    return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _run_server(settings: Settings) -> None:

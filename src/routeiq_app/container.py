@@ -34,6 +34,7 @@ from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, built
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.routing_setup import select_strategy, with_affinity
 from routeiq_app.settings import load_settings
+from routeiq_app.startup_checks import limits_unavailable
 from routeiq_app.state_setup import (
     affinity_store,
     breaker_hooks,
@@ -164,8 +165,15 @@ class Container(containers.DeclarativeContainer):
     )
     team_store = providers.Singleton(team_store, settings)
     team_store_lifecycle = providers.Resource(open_team_store, team_store)
-    team_service = providers.Singleton(TeamService, store=team_store)
-    key_service = providers.Singleton(KeyService, store=cached_keys, hasher=key_hasher, teams=team_store)
+    limits_unavailable = providers.Callable(limits_unavailable, settings)
+    team_service = providers.Singleton(TeamService, store=team_store, limits_unavailable=limits_unavailable)
+    key_service = providers.Singleton(
+        KeyService,
+        store=cached_keys,
+        hasher=key_hasher,
+        teams=team_store,
+        limits_unavailable=limits_unavailable,
+    )
     policy_engine = providers.Singleton(PolicyEngine.from_config, settings.provided.policy)
     quota_store = providers.Singleton(quota_store, settings)
     outage_monitor = providers.Singleton(

@@ -71,16 +71,49 @@ def test_config_docs_check_detects_staleness(tmp_path: Path) -> None:
     assert run("config", "docs", "--output", str(target), "--check").returncode == 1
 
 
-def test_refuses_per_worker_quotas_with_several_workers() -> None:
-    r = run("serve", "--workers", "2")
+def test_several_workers_with_memory_quotas_are_refused_only_when_limits_exist(tmp_path: Path) -> None:
+    keys = str(tmp_path / "keys.db")
+    two = {"ROUTEIQ_SERVER__WORKERS": "2", "ROUTEIQ_KEYS__SQLITE_PATH": keys}
+    assert run("config", "validate", **two).returncode == 0  # no limit anywhere: nothing to count
+    limited = tmp_path / "limited.yaml"
+    limited.write_text("quota:\n  global_limits: {rpm: 100}\n")
+    r = run("serve", "--workers", "2", "--config", str(limited), ROUTEIQ_KEYS__SQLITE_PATH=keys)
     assert r.returncode == 2
-    assert "ROUTEIQ_QUOTA__BACKEND='memory': each worker would count quotas on its own" in r.stderr
+    assert "--workers=2 with ROUTEIQ_QUOTA__BACKEND='memory' and limits in quota.global_limits" in r.stderr
+    assert "each worker would count quotas on its own" in r.stderr
+    add_key = (
+        "import anyio; from routeiq_adapters.keys.sqlite import SQLiteKeyStore; "
+        "from routeiq_core.access import KeyHasher, KeyService, NewKey, Principal, parse_limits; "
+        f"s = SQLiteKeyStore({keys!r}); "
+        "anyio.run(KeyService(s, KeyHasher('x' * 16)).issue, Principal.admin(), "
+        "NewKey(limits=parse_limits({'rpm': 5})))"
+    )
+    subprocess.run([sys.executable, "-c", add_key], check=True, env=clean_env(), timeout=60)
+    stored = run("config", "validate", **two)
+    assert stored.returncode == 2
+    assert "has limits" in stored.stderr
 
 
-def test_refuses_open_non_loopback_bind() -> None:
+def test_refuses_open_non_loopback_bind_naming_the_flag() -> None:
     r = run("serve", "--host", "0.0.0.0")
     assert r.returncode == 2
-    assert "without a master key" in r.stderr
+    assert "--host='0.0.0.0': binding a non-loopback address without a master key" in r.stderr
+    weak = run("config", "validate", ROUTEIQ_SERVER__HOST="0.0.0.0", ROUTEIQ_SECURITY__MASTER_KEY="abc")
+    assert weak.returncode == 2
+    assert "ROUTEIQ_SERVER__HOST='0.0.0.0': the master key" in weak.stderr
+    assert "too weak" in weak.stderr
+
+
+def test_config_errors_never_echo_secrets() -> None:
+    for name in ("ROUTEIQ_SECURITY__MASTER_KEY", "ROUTEIQ_SECURITY__KEY_HASH_SECRET"):
+        r = run("config", "validate", **{name: '["sk-secret-value-1234567890"]'})
+        assert r.returncode == 2
+        assert f"{name}=<redacted>" in r.stderr
+        assert "sk-secret-value" not in r.stderr
+    short = run("config", "validate", ROUTEIQ_SECURITY__KEY_HASH_SECRET="shortSECRET1")
+    assert short.returncode == 2  # validate catches what used to kill the worker at start
+    assert "key_hash_secret must be at least 16 characters" in short.stderr
+    assert "shortSECRET1" not in short.stderr
 
 
 @pytest.fixture

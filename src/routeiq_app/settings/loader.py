@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path as FilePath
@@ -134,7 +135,7 @@ def _build(cls: type[msgspec.Struct], data: Any, path: Path, raw: _Raw, env: Map
     """Validate ``data`` against section ``cls`` field by field, recording every problem."""
     if not isinstance(data, dict):
         src = raw.source(path)
-        raw.problems.append(f"{src.label}={data!r}: expected {schema.expected(cls)}")
+        raw.problems.append(f"{src.label}={shown_value(path, data)}: expected {schema.expected(cls)}")
         return None
     infos = {info.name: info for info in schema.fields(cls)}
     collect_into: str | None = getattr(cls, "__collect_unknown__", None)
@@ -182,9 +183,32 @@ def _build_field(tp: Any, value: Any, path: Path, raw: _Raw, env: Mapping[str, s
     return _convert_leaf(tp, value, path, raw, env)
 
 
+_SECRET_NAME = re.compile(r"(^|_)(key|secret|password|passwd|token|dsn|credentials?)(_|$)")
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def is_secret(path: Path) -> bool:
+    """Whether the setting at ``path`` holds a secret (its value is never shown in a message)."""
+    name = str(path[-1]).lower() if path else ""
+    return bool(_SECRET_NAME.search(name)) and not name.endswith(("_ids", "_id_header"))
+
+
+def shown_value(path: Path, value: Any) -> str:
+    """``value`` as a message may show it: secrets redacted, credentials cut out of URLs.
+
+    An ``os.environ/NAME`` reference is shown as it is: it names the variable, not the secret.
+    """
+    if isinstance(value, str) and value.startswith(SECRET_PREFIX):
+        return repr(value)
+    if is_secret(path):
+        return "<redacted>"
+    text = repr(value)
+    return _URL_CREDENTIALS.sub("<redacted>@", text) if "://" in text else text
+
+
 def _convert_leaf(tp: Any, value: Any, path: Path, raw: _Raw, env: Mapping[str, str]) -> Any:
     src = raw.source(path)
-    shown = f"{src.label}={value!r}"
+    shown = f"{src.label}={shown_value(path, value)}"
     if isinstance(value, str) and value.startswith(SECRET_PREFIX):
         name = value[len(SECRET_PREFIX) :]
         if name not in env:

@@ -94,6 +94,12 @@ class SecuritySettings(_Section, frozen=True):
         Meta(description="CIDRs whose X-Forwarded-For is believed for the client address."),
     ] = msgspec.field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.key_hash_secret is not None and len(self.key_hash_secret) < 16:
+            raise ValueError(
+                f"key_hash_secret must be at least 16 characters (it has {len(self.key_hash_secret)})"
+            )
+
 
 class KeysSettings(_Section, frozen=True):
     """Where virtual keys are stored, and teams and spend beside them."""

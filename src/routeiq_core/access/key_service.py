@@ -52,6 +52,7 @@ class KeyService:
         clock: Unix time.
         teams: The team store: a key is not issued for a deleted team (a team name without a record
             is a plain label and is allowed).
+        limits_unavailable: Why this deployment cannot enforce limits (then keys get none); None: it can.
     """
 
     def __init__(
@@ -60,11 +61,13 @@ class KeyService:
         hasher: KeyHasher,
         clock: Callable[[], float] = time.time,
         teams: TeamStore | None = None,
+        limits_unavailable: str | None = None,
     ) -> None:
         self._store = store
         self._hasher = hasher
         self._clock = clock
         self._teams = teams
+        self._limits_unavailable = limits_unavailable
 
     async def issue(self, actor: Principal, spec: NewKey) -> IssuedKey:
         """Create a key; the returned secret is not stored and cannot be shown again."""
@@ -75,7 +78,7 @@ class KeyService:
             raise PermissionDeniedError(
                 f"A {actor.role!r} cannot issue a key with the role {spec.role!r}.", code="role_forbidden"
             )
-        check_entitlements(spec.limits, spec.budget)
+        check_entitlements(spec.limits, spec.budget, self._limits_unavailable)
         now = self._clock()
         if spec.expires_at is not None and spec.expires_at <= now:
             raise InvalidRequestError("expires_at is in the past.", param="expires_at")
@@ -135,7 +138,7 @@ class KeyService:
         require(actor, "keys.write")
         limits = () if patch.limits is msgspec.UNSET else patch.limits
         budget = None if patch.budget is msgspec.UNSET else patch.budget
-        check_entitlements(limits, budget)
+        check_entitlements(limits, budget, self._limits_unavailable)
         await self._owned(actor, key_id)
         updated = await self._store.update(key_id, patch, self._clock())
         return self._found(updated, key_id)

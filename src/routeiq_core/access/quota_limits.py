@@ -139,12 +139,23 @@ def limit_problem(name: str, metric: Metric, value: object) -> str | None:
     return None if ok else f"{name} must be {kind} from 0 to {top:,}, got {value!r}"
 
 
-def check_entitlements(limits: Sequence[QuotaLimit], budget: Budget | None) -> None:
+def check_entitlements(
+    limits: Sequence[QuotaLimit], budget: Budget | None, unavailable: str | None = None
+) -> None:
     """Refuse limits or a budget a quota store cannot hold exactly, or two limits on one counter.
 
+    ``unavailable`` says why this deployment cannot enforce limits at all (several workers counting
+    in memory, say): then any limit or budget is refused.
+
     Raises:
-        InvalidRequestError: 400 naming the field and the allowed range.
+        InvalidRequestError: 400 naming the field and the allowed range (or why limits are refused).
     """
+    if unavailable is not None and (limits or budget is not None):
+        raise InvalidRequestError(
+            f"Limits and budgets cannot be set on this gateway: {unavailable}.",
+            param="budget" if budget is not None and not limits else "limits",
+            code="limits_unavailable",
+        )
     for limit in limits:
         name = f"limit '{limit.metric}_per_{limit.window}'"
         if (problem := limit_problem(name, limit.metric, limit.limit)) is not None:

@@ -126,17 +126,22 @@ class TeamService:
     Args:
         store: The team store.
         clock: Unix time.
+        limits_unavailable: Why this deployment cannot enforce limits (then teams get none); None: it can.
     """
 
-    def __init__(self, store: TeamStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: TeamStore, clock: Callable[[], float] = time.time, limits_unavailable: str | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._limits_unavailable = limits_unavailable
 
     async def create(self, actor: Principal, spec: NewTeam) -> Team:
         """Create a team; ``ConflictError`` (409) if the id is taken, even by a deleted team."""
         require(actor, "teams.write")
         _check_team_id(spec.team_id)
         _check_fields(spec.alias, spec.allowed_models, spec.limits, spec.budget, spec.metadata)
+        check_entitlements(spec.limits, spec.budget, self._limits_unavailable)
         now = self._clock()
         team = Team(
             team_id=spec.team_id,
@@ -183,6 +188,7 @@ class TeamService:
             changes.get("budget"),
             changes.get("metadata", {}),
         )
+        check_entitlements(changes.get("limits", ()), changes.get("budget"), self._limits_unavailable)
         current = _found(await self._store.get(team_id), team_id)
         if current.deleted_at is not None:
             raise ConflictError(f"Team {team_id!r} is deleted and cannot be changed.", code="team_deleted")

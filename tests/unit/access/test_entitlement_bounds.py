@@ -77,3 +77,30 @@ def test_keys_refuse_budgets_out_of_range_at_issue_and_patch(bad: float) -> None
             await keys.update(Principal.admin(), key.record.key_id, KeyPatch(limits=huge))
 
     anyio.run(main)
+
+
+def test_a_gateway_that_cannot_enforce_limits_refuses_to_issue_them() -> None:
+    from routeiq_core.access import NewTeam, TeamService
+    from tests.support.stores import DictKeyStore as _Keys
+
+    reason = "2 workers count quotas in memory each"
+    keys = KeyService(_Keys(), KeyHasher("server-secret-0123456789"), limits_unavailable=reason)
+
+    async def main() -> None:
+        with pytest.raises(InvalidRequestError) as info:
+            await keys.issue(Principal.admin(), NewKey(limits=parse_limits({"rpm": 5})))
+        assert (info.value.code, info.value.param) == ("limits_unavailable", "limits")
+        assert reason in info.value.message
+        with pytest.raises(InvalidRequestError):
+            await keys.issue(Principal.admin(), NewKey(budget=Budget(max_spend=5)))
+        assert (await keys.issue(Principal.admin(), NewKey())).record.limits == ()  # no limits: fine
+        teams = TeamService(_TeamStore(), limits_unavailable=reason)
+        with pytest.raises(InvalidRequestError):
+            await teams.create(Principal.admin(), NewTeam(team_id="t1", limits=parse_limits({"tpm": 9})))
+
+    anyio.run(main)
+
+
+class _TeamStore:
+    async def get(self, team_id: str) -> None:
+        return None
