@@ -25,7 +25,7 @@ from routeiq_app.middleware import (
 from routeiq_app.routes import admin_routes, live, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
-from routeiq_app.surfaces.openai import get_model, list_models, openai_routes
+from routeiq_app.surfaces.openai import call_descriptions, get_model, list_models, openai_routes
 from routeiq_app.surfaces.router import SurfaceRouter
 from routeiq_core import __version__
 from routeiq_core.access import Principal
@@ -81,7 +81,7 @@ def create_app(container: Container | None = None) -> Litestar:
         return await access.identify(reader.credentials(request.scope))  # type: ignore[arg-type]
 
     app = Litestar(
-        route_handlers=[live, ready, list_models, get_model, *admin_routes],
+        route_handlers=[live, ready, list_models, get_model, *admin_routes, *call_descriptions],
         dependencies={
             "readiness": _provide(container.readiness),
             "catalog": _provide(container.catalog),

@@ -55,6 +55,13 @@ def routeiq_error_body(exc: RouteIQError) -> bytes:
     return error_body(message, exc.error_type, param=exc.param, code=exc.code)
 
 
+UNREADABLE_BODY = error_body(
+    "The request body could not be read: the connection closed or the body was malformed.",
+    "invalid_request_error",
+    code="unreadable_body",
+)
+
+
 def unexpected_error_body(request_id: str | None) -> bytes:
     """The body of a 500: no traceback, the request id to quote."""
     message = f"Internal server error. Quote request id {request_id} when reporting it."
@@ -72,8 +79,14 @@ _HTTP_TYPES = MappingProxyType(
 _HTTP_CODES = MappingProxyType({404: "not_found", 405: "method_not_allowed", 413: "request_too_large"})
 
 
+_BODY_LOST = "client disconnected prematurely"
+"""Litestar's message when the body could not be read (the client left, or sent a malformed body)."""
+
+
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Map Litestar's HTTP exceptions (404, 405, body validation) to OpenAI-style bodies."""
+    if exc.detail == _BODY_LOST:  # not a server error: the request body never arrived whole
+        return _json(400, UNREADABLE_BODY)
     status = exc.status_code
     message = exc.detail
     param = None

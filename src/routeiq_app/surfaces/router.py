@@ -15,15 +15,10 @@ from collections.abc import Mapping
 
 from routeiq_app.asgi_io import ClientDisconnected, send_json
 from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
-from routeiq_app.errors import error_body, routeiq_error_body, unexpected_error_body
+from routeiq_app.errors import UNREADABLE_BODY, routeiq_error_body, unexpected_error_body
 from routeiq_core.errors import RouteIQError
 
 logger = logging.getLogger("routeiq.http")
-_UNREADABLE = error_body(
-    "The request body could not be read: the connection closed or the body was malformed.",
-    "invalid_request_error",
-    code="unreadable_body",
-)
 
 
 class SurfaceRouter:
@@ -61,7 +56,7 @@ class SurfaceRouter:
             await _answer_error(send, started, exc.status_code, routeiq_error_body(exc), exc.headers)
         except ClientDisconnected:
             logger.info("the request body could not be read on %s", path)
-            await _answer_error(send, started, 400, _UNREADABLE, {})
+            await _answer_error(send, started, 400, UNREADABLE_BODY, {})
         except Exception:
             request_id = scope.get("state", {}).get("request_id")
             logger.exception("unhandled error on %s %s", scope.get("method"), path)

@@ -72,3 +72,66 @@ class ModelList(msgspec.Struct, kw_only=True):
 
     data: list[ModelCard]
     object: str = "list"
+
+
+class Usage(msgspec.Struct, kw_only=True):
+    """Token counts of an answer."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatChoice(msgspec.Struct, kw_only=True):
+    """One choice of a chat completion."""
+
+    index: int
+    message: ChatMessage
+    finish_reason: str | None = None
+
+
+class ChatCompletion(msgspec.Struct, kw_only=True):
+    """The answer of ``POST /v1/chat/completions`` (the upstream's, passed through)."""
+
+    id: str
+    object: str = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage | None = None
+
+
+class CompletionChoice(msgspec.Struct, kw_only=True):
+    """One choice of a text completion."""
+
+    index: int
+    text: str
+    finish_reason: str | None = None
+
+
+class Completion(msgspec.Struct, kw_only=True):
+    """The answer of ``POST /v1/completions``."""
+
+    id: str
+    object: str = "text_completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage | None = None
+
+
+class Embedding(msgspec.Struct, kw_only=True):
+    """One embedding (a list of floats, or base64 with ``encoding_format: base64``)."""
+
+    index: int
+    embedding: list[float] | str
+    object: str = "embedding"
+
+
+class EmbeddingList(msgspec.Struct, kw_only=True):
+    """The answer of ``POST /v1/embeddings``."""
+
+    data: list[Embedding]
+    model: str
+    object: str = "list"
+    usage: Usage | None = None

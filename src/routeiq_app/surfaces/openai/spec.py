@@ -1,0 +1,86 @@
+"""The OpenAPI description of the OpenAI surface's calls.
+
+The calls are served by raw ASGI handlers that :class:`~routeiq_app.surfaces.router.SurfaceRouter`
+dispatches ahead of Litestar (every method of these paths goes there), so Litestar never routes a
+request to the handlers below: they exist to describe each operation — its request body, its
+answer, its errors — in ``/schema/openapi.json``, in the schema Litestar generates for every other
+route. A test checks both halves: the document lists them, and a call never reaches them.
+"""
+
+from __future__ import annotations
+
+from litestar import post
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+
+from routeiq_app.errors import ErrorBody
+from routeiq_app.surfaces.openai.wire import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    Completion,
+    CompletionRequest,
+    EmbeddingList,
+    EmbeddingRequest,
+)
+
+_ERRORS = {
+    400: ResponseSpec(
+        ErrorBody, description="The body is not a valid request (the message names the field)."
+    ),
+    401: ResponseSpec(ErrorBody, description="Missing or unknown API key."),
+    403: ResponseSpec(ErrorBody, description="The key may not call, or not this model; or a policy denied."),
+    404: ResponseSpec(ErrorBody, description="No such model."),
+    429: ResponseSpec(ErrorBody, description="A rate limit or budget is exhausted (see Retry-After)."),
+    502: ResponseSpec(ErrorBody, description="Every upstream attempt failed."),
+    503: ResponseSpec(ErrorBody, description="Overloaded, draining, or the quota backend is down."),
+}
+
+
+class NotServedHere(RuntimeError):
+    """Raised if Litestar ever routed a call to its description (the surface router serves it)."""
+
+
+def _described(path: str) -> NotServedHere:
+    return NotServedHere(f"{path} is served by the surface router, not by its OpenAPI description")
+
+
+@post(
+    ["/v1/chat/completions", "/chat/completions"],
+    summary="Create a chat completion (JSON, or SSE with stream: true)",
+    tags=["openai"],
+    responses=_ERRORS,
+    status_code=200,
+    sync_to_thread=False,
+)
+def chat_completions(data: ChatCompletionRequest) -> ChatCompletion:
+    """OpenAI's chat completions; fields not listed here pass through to the upstream untouched."""
+    raise _described("/v1/chat/completions")
+
+
+@post(
+    ["/v1/completions", "/completions"],
+    summary="Create a text completion (JSON, or SSE with stream: true)",
+    tags=["openai"],
+    responses=_ERRORS,
+    status_code=200,
+    sync_to_thread=False,
+)
+def completions(data: CompletionRequest) -> Completion:
+    """OpenAI's (legacy) completions; other fields pass through to the upstream."""
+    raise _described("/v1/completions")
+
+
+@post(
+    ["/v1/embeddings", "/embeddings"],
+    summary="Create embeddings",
+    tags=["openai"],
+    responses=_ERRORS,
+    status_code=200,
+    sync_to_thread=False,
+)
+def embeddings(data: EmbeddingRequest) -> EmbeddingList:
+    """OpenAI's embeddings; other fields (dimensions, user, ...) pass through to the upstream."""
+    raise _described("/v1/embeddings")
+
+
+call_descriptions: tuple[HTTPRouteHandler, ...] = (chat_completions, completions, embeddings)
