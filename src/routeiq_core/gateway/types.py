@@ -34,32 +34,58 @@ class GatewayStream(msgspec.Struct, kw_only=True):
     """How many SSE events were relayed so far (a cut stream's usage is estimated from it)."""
 
 
+IMAGE_PART_TOKENS = 1_500
+"""What one image part is reserved as (a high-detail image costs OpenAI's models 765 to 1,105 tokens)."""
+
+_CHARS_PER_TOKEN = 4
+_AUDIO_BYTES_PER_TOKEN = 64
+"""Base64 audio reserved at a token per 64 characters: far above the real rate, and settled after."""
+
+
 def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int:
-    """A cheap upper-ish estimate (about 4 characters a token) for context-window checks."""
+    """A cheap, conservative estimate of a request's prompt tokens (reserved before the call).
+
+    About four characters a token for every string a message carries (text, tool calls and their
+    arguments, names), plus the tool and function definitions; an image part counts
+    :data:`IMAGE_PART_TOKENS`, an audio part a token per 64 base64 characters, a file part its
+    base64 length over four. Iterative: any nesting depth is counted without recursion.
+    """
     if operation is Operation.CHAT:
         messages = payload.get("messages")
         if not isinstance(messages, list):
             return 0
-        return sum(4 + _chars(m.get("content")) // 4 for m in messages if isinstance(m, dict))
+        tokens = sum(4 + _tokens(m.get("content")) for m in messages if isinstance(m, dict))
+        for message in messages:
+            if isinstance(message, dict) and len(message) > 2:  # tool calls, names, ids
+                tokens += _tokens([v for k, v in message.items() if k not in ("role", "content")])
+        for key in ("tools", "functions"):
+            if key in payload:
+                tokens += _tokens(payload[key], keys=True)
+        return tokens
     key = "prompt" if operation is Operation.COMPLETIONS else "input"
-    return _chars(payload.get(key)) // 4
+    return _tokens(payload.get(key))
 
 
-def _chars(value: Any) -> int:
-    """Characters of text in a content value: strings, lists of parts, ``{"text": ...}`` parts.
-
-    Iterative, so any nesting depth a JSON body can carry is counted without recursion.
-    """
+def _tokens(value: Any, *, keys: bool = False) -> int:
+    """The token estimate of a value: its strings (and with ``keys``, its object keys), its media parts."""
     if isinstance(value, str):  # the common case: plain text content
-        return len(value)
-    total = 0
+        return len(value) // _CHARS_PER_TOKEN
+    chars = media = 0
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            total += len(item)
+            chars += len(item)
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, dict):
-            pending.append(item.get("text"))
-    return total
+            kind = item.get("type")
+            if kind in ("image_url", "image", "input_image"):
+                media += IMAGE_PART_TOKENS
+            elif kind == "input_audio" and isinstance(audio := item.get("input_audio"), dict):
+                media += len(str(audio.get("data", ""))) // _AUDIO_BYTES_PER_TOKEN
+            else:
+                pending.extend(item.values())
+                if keys:
+                    chars += sum(len(k) for k in item if isinstance(k, str))
+    return chars // _CHARS_PER_TOKEN + media

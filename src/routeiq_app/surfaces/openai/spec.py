@@ -9,9 +9,12 @@ route. A test checks both halves: the document lists them, and a call never reac
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from litestar import post
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
 
 from routeiq_app.errors import ErrorBody
 from routeiq_app.surfaces.openai.wire import (
@@ -23,17 +26,21 @@ from routeiq_app.surfaces.openai.wire import (
     EmbeddingRequest,
 )
 
-_ERRORS = {
-    400: ResponseSpec(
-        ErrorBody, description="The body is not a valid request (the message names the field)."
-    ),
-    401: ResponseSpec(ErrorBody, description="Missing or unknown API key."),
-    403: ResponseSpec(ErrorBody, description="The key may not call, or not this model; or a policy denied."),
-    404: ResponseSpec(ErrorBody, description="No such model."),
-    429: ResponseSpec(ErrorBody, description="A rate limit or budget is exhausted (see Retry-After)."),
-    502: ResponseSpec(ErrorBody, description="Every upstream attempt failed."),
-    503: ResponseSpec(ErrorBody, description="Overloaded, draining, or the quota backend is down."),
-}
+_ERRORS = MappingProxyType(
+    {
+        400: ResponseSpec(
+            ErrorBody, description="The body is not a valid request (the message names the field)."
+        ),
+        401: ResponseSpec(ErrorBody, description="Missing or unknown API key."),
+        403: ResponseSpec(
+            ErrorBody, description="The key may not call, or not this model; or a policy denied."
+        ),
+        404: ResponseSpec(ErrorBody, description="No such model."),
+        429: ResponseSpec(ErrorBody, description="A rate limit or budget is exhausted (see Retry-After)."),
+        502: ResponseSpec(ErrorBody, description="Every upstream attempt failed."),
+        503: ResponseSpec(ErrorBody, description="Overloaded, draining, or the quota backend is down."),
+    }
+)
 
 
 class NotServedHere(RuntimeError):
@@ -48,11 +55,11 @@ def _described(path: str) -> NotServedHere:
     ["/v1/chat/completions", "/chat/completions"],
     summary="Create a chat completion (JSON, or SSE with stream: true)",
     tags=["openai"],
-    responses=_ERRORS,
+    responses=dict(_ERRORS),
     status_code=200,
     sync_to_thread=False,
 )
-def chat_completions(data: ChatCompletionRequest) -> ChatCompletion:
+def chat_completions(data: JSONBody[ChatCompletionRequest]) -> ChatCompletion:
     """OpenAI's chat completions; fields not listed here pass through to the upstream untouched."""
     raise _described("/v1/chat/completions")
 
@@ -61,11 +68,11 @@ def chat_completions(data: ChatCompletionRequest) -> ChatCompletion:
     ["/v1/completions", "/completions"],
     summary="Create a text completion (JSON, or SSE with stream: true)",
     tags=["openai"],
-    responses=_ERRORS,
+    responses=dict(_ERRORS),
     status_code=200,
     sync_to_thread=False,
 )
-def completions(data: CompletionRequest) -> Completion:
+def completions(data: JSONBody[CompletionRequest]) -> Completion:
     """OpenAI's (legacy) completions; other fields pass through to the upstream."""
     raise _described("/v1/completions")
 
@@ -74,11 +81,11 @@ def completions(data: CompletionRequest) -> Completion:
     ["/v1/embeddings", "/embeddings"],
     summary="Create embeddings",
     tags=["openai"],
-    responses=_ERRORS,
+    responses=dict(_ERRORS),
     status_code=200,
     sync_to_thread=False,
 )
-def embeddings(data: EmbeddingRequest) -> EmbeddingList:
+def embeddings(data: JSONBody[EmbeddingRequest]) -> EmbeddingList:
     """OpenAI's embeddings; other fields (dimensions, user, ...) pass through to the upstream."""
     raise _described("/v1/embeddings")
 
