@@ -37,7 +37,7 @@ def decode_json_object(
         InvalidRequestError: empty, not JSON, not an object, out-of-range numbers, lone surrogate
             escapes, invalid UTF-8, or nested deeper than :data:`MAX_JSON_DEPTH`.
     """
-    if not body.strip():
+    if not body or body.isspace():
         if empty_ok:
             return {}
         raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")

@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TypeGuard
 
 import anyio
 
@@ -196,7 +195,7 @@ def describe_call(
     """
     payload, hints = request.payload, hints or RoutingHints()
     model, user, previous = payload.get("model"), payload.get("user"), payload.get("previous_response_id")
-    caps = [v for v in (payload.get("max_tokens"), payload.get("max_completion_tokens")) if _is_int(v)]
+    max_tokens = _larger_cap(payload.get("max_tokens"), payload.get("max_completion_tokens"))
     return CallContext(
         request_id=request_id,
         operation=operation,
@@ -212,7 +211,7 @@ def describe_call(
         conversation_id=hints.conversation_id or (previous if isinstance(previous, str) else None),
         user=user if isinstance(user, str) else None,
         estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
-        max_tokens=max(caps) if caps else None,
+        max_tokens=max_tokens,
     )
 
 
@@ -243,8 +242,10 @@ class _Call:
             await self._service._finish(self._ctx, self._ticket, self._result)
 
 
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _larger_cap(first: object, second: object) -> int | None:
+    """The larger of two output caps (``max_tokens``, ``max_completion_tokens``), ignoring non-integers."""
+    caps = [c for c in (first, second) if type(c) is int]
+    return max(caps) if caps else None
 
 
 async def _usage_before_done(opened: GatewayStream, ctx: CallContext) -> AsyncIterator[bytes]:

@@ -54,10 +54,12 @@ def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int
         messages = payload.get("messages")
         if not isinstance(messages, list):
             return 0
-        tokens = sum(4 + _tokens(m.get("content")) for m in messages if isinstance(m, dict))
+        tokens = 0
         for message in messages:
-            if isinstance(message, dict) and len(message) > 2:  # tool calls, names, ids
-                tokens += _tokens([v for k, v in message.items() if k not in ("role", "content")])
+            if isinstance(message, dict):
+                tokens += 4 + _tokens(message.get("content"))
+                if len(message) > 2:  # tool calls, names, ids
+                    tokens += _tokens([v for k, v in message.items() if k not in ("role", "content")])
         for key in ("tools", "functions"):
             if key in payload:
                 tokens += _tokens(payload[key], keys=True)
