@@ -10,6 +10,7 @@ route. A test checks both halves: the document lists them, and a call never reac
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
 from litestar import post
 from litestar.handlers import HTTPRouteHandler
@@ -47,47 +48,47 @@ class NotServedHere(RuntimeError):
     """Raised if Litestar ever routed a call to its description (the surface router serves it)."""
 
 
-def _described(path: str) -> NotServedHere:
-    return NotServedHere(f"{path} is served by the surface router, not by its OpenAPI description")
+def _description(
+    paths: tuple[str, str], summary: str, doc: str, request: type[Any], answer: type[Any]
+) -> HTTPRouteHandler:
+    """A Litestar handler that only describes ``POST paths``: ``request`` in, ``answer`` out."""
+
+    def describe(data: Any) -> Any:
+        raise NotServedHere(f"{paths[0]} is served by the surface router, not by its OpenAPI description")
+
+    describe.__annotations__ = {"data": JSONBody[request], "return": answer}  # type: ignore[valid-type,misc]
+    describe.__doc__ = doc
+    describe.__name__ = describe.__qualname__ = paths[1].strip("/").replace("/", "_")
+    return post(
+        list(paths),
+        summary=summary,
+        tags=["openai"],
+        responses=dict(_ERRORS),
+        status_code=200,
+        sync_to_thread=False,
+    )(describe)
 
 
-@post(
-    ["/v1/chat/completions", "/chat/completions"],
-    summary="Create a chat completion (JSON, or SSE with stream: true)",
-    tags=["openai"],
-    responses=dict(_ERRORS),
-    status_code=200,
-    sync_to_thread=False,
+call_descriptions: tuple[HTTPRouteHandler, ...] = (
+    _description(
+        ("/v1/chat/completions", "/chat/completions"),
+        "Create a chat completion (JSON, or SSE with stream: true)",
+        "OpenAI's chat completions; fields not listed here pass through to the upstream untouched.",
+        ChatCompletionRequest,
+        ChatCompletion,
+    ),
+    _description(
+        ("/v1/completions", "/completions"),
+        "Create a text completion (JSON, or SSE with stream: true)",
+        "OpenAI's (legacy) completions; other fields pass through to the upstream.",
+        CompletionRequest,
+        Completion,
+    ),
+    _description(
+        ("/v1/embeddings", "/embeddings"),
+        "Create embeddings",
+        "OpenAI's embeddings; other fields (dimensions, user, ...) pass through to the upstream.",
+        EmbeddingRequest,
+        EmbeddingList,
+    ),
 )
-def chat_completions(data: JSONBody[ChatCompletionRequest]) -> ChatCompletion:
-    """OpenAI's chat completions; fields not listed here pass through to the upstream untouched."""
-    raise _described("/v1/chat/completions")
-
-
-@post(
-    ["/v1/completions", "/completions"],
-    summary="Create a text completion (JSON, or SSE with stream: true)",
-    tags=["openai"],
-    responses=dict(_ERRORS),
-    status_code=200,
-    sync_to_thread=False,
-)
-def completions(data: JSONBody[CompletionRequest]) -> Completion:
-    """OpenAI's (legacy) completions; other fields pass through to the upstream."""
-    raise _described("/v1/completions")
-
-
-@post(
-    ["/v1/embeddings", "/embeddings"],
-    summary="Create embeddings",
-    tags=["openai"],
-    responses=dict(_ERRORS),
-    status_code=200,
-    sync_to_thread=False,
-)
-def embeddings(data: JSONBody[EmbeddingRequest]) -> EmbeddingList:
-    """OpenAI's embeddings; other fields (dimensions, user, ...) pass through to the upstream."""
-    raise _described("/v1/embeddings")
-
-
-call_descriptions: tuple[HTTPRouteHandler, ...] = (chat_completions, completions, embeddings)
