@@ -71,7 +71,7 @@ def _deployments(settings: Settings, problems: list[str], where: str) -> dict[st
     """Every deployment by model group, unconfigured prices and context windows filled from the map."""
     deployments: dict[str, list[Deployment]] = {}
     seen_ids: set[str] = set()
-    wanting_map: list[tuple[str, int, str]] = []  # (group, position, litellm_params.model)
+    wanting_map: list[tuple[str, int, str]] = []  # (group, position, the model to price)
     for index, entry in enumerate(settings.model_list):
         group = deployments.setdefault(entry.model_name, [])
         deployment = _deployment(entry, index, len(group), settings, problems, where)
@@ -83,7 +83,9 @@ def _deployments(settings: Settings, problems: list[str], where: str) -> dict[st
         if deployment.adapter != "mock" and (
             deployment.price_source == "none" or deployment.max_context_tokens is None
         ):
-            wanting_map.append((entry.model_name, len(group), entry.litellm_params.model))
+            wanting_map.append(
+                (entry.model_name, len(group), entry.model_info.base_model or entry.litellm_params.model)
+            )
         group.append(deployment)
     source = settings.routing.price_map
     if wanting_map or source not in {"litellm", "none"}:  # a file is checked even when nothing needs it

@@ -38,6 +38,9 @@ model_list:
     litellm_params: {model: mock/demo}
   - model_name: forced-mock
     litellm_params: {model: gpt-4o, adapter: mock}
+  - model_name: azure-named
+    litellm_params: {model: azure/my-deployment}
+    model_info: {base_model: gpt-4o}
 """
 
 
@@ -134,3 +137,9 @@ def test_the_default_map_is_not_read_when_nothing_needs_it(monkeypatch: pytest.M
     monkeypatch.setattr("routeiq_app.catalog_builder.open_price_map", fail)
     env = {"ROUTEIQ_MODEL_LIST": '[{"model_name": "m", "litellm_params": {"model": "mock/m"}}]'}
     assert build_catalog(load_settings(None, env)).names() == ["m"]
+
+
+def test_base_model_is_what_the_map_prices(tmp_path: Path) -> None:
+    named = deployment(catalog(tmp_path), "azure-named")
+    assert named.upstream_model == "azure/my-deployment"
+    assert (named.input_price_per_mtok, named.max_context_tokens) == (pytest.approx(2.5), 128000)

@@ -285,6 +285,13 @@ class ModelInfo(_Section, frozen=True):
     output_price_per_mtok: Annotated[
         NonNegativeFloat | None, Meta(description="Output price per 1M tokens.")
     ] = None
+    base_model: Annotated[
+        str | None,
+        Meta(
+            description="The model the price map prices this deployment as (default: its upstream model), "
+            "e.g. `azure/gpt-4o` for an Azure deployment named after its deployment."
+        ),
+    ] = None
 
 
 class DeploymentSettings(_Section, frozen=True):
