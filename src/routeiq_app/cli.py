@@ -1,4 +1,4 @@
-"""The ``routeiq`` command: serve, config validate, config docs, --version."""
+"""The ``routeiq`` command: serve, config validate/docs/import-litellm, --version."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 from routeiq_app import cli_routing, serving
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.serving import per_worker_notes
-from routeiq_app.settings import Settings, load_settings
-from routeiq_app.settings.docs import render_reference
+from routeiq_app.settings import Settings
+from routeiq_app.settings.docs import render_reference, with_migration_table
+from routeiq_app.settings.litellm_import import import_litellm
+from routeiq_app.settings.loader import load_settings_with_notices
 from routeiq_app.settings.schema import CONFIG_ENV, env_name
 from routeiq_app.startup_checks import startup_problems
 from routeiq_core import __version__
@@ -20,6 +22,7 @@ from routeiq_core.errors import ConfigurationError
 
 EXIT_CONFIG = 2
 DEFAULT_DOCS = "docs/configuration.md"
+DEFAULT_MIGRATION_DOCS = "docs/litellm-migration.md"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,14 +61,33 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_validate)
     docs = config_sub.add_parser("docs", help="write the configuration reference")
     docs.add_argument("--output", default=DEFAULT_DOCS, help=f"file to write (default: {DEFAULT_DOCS})")
-    docs.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    docs.add_argument(
+        "--litellm-output",
+        default=DEFAULT_MIGRATION_DOCS,
+        help=f"page whose LiteLLM key table to update (default: {DEFAULT_MIGRATION_DOCS})",
+    )
+    docs.add_argument("--check", action="store_true", help="exit 1 if a page is out of date")
     docs.set_defaults(run=_docs)
+    converter = config_sub.add_parser(
+        "import-litellm", help="write the native RouteIQ config equivalent to a LiteLLM proxy config"
+    )
+    converter.add_argument("path", help="the LiteLLM config.yaml")
+    converter.add_argument("-o", "--output", help="file to write (default: standard output)")
+    converter.set_defaults(run=_import_litellm)
     cli_routing.register(sub)
     return parser
 
 
+def _loaded(config_path: str | None = None) -> Settings:
+    """Load the settings, telling the operator once which LiteLLM keys were ignored and why."""
+    settings, notices = load_settings_with_notices(config_path)
+    for notice in notices:
+        print(f"routeiq: notice: {notice}", file=sys.stderr)
+    return settings
+
+
 def _validate(args: argparse.Namespace) -> int:
-    settings = load_settings(args.path)
+    settings = _loaded(args.path)
     catalog = build_catalog(settings, args.path or os.environ.get(CONFIG_ENV))
     problems = startup_problems(settings)
     if problems:
@@ -77,18 +99,38 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    text = render_reference()
-    target = Path(args.output)
-    if args.check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
-            print(f"{target} is out of date: run `routeiq config docs`", file=sys.stderr)
-            return 1
-        print(f"{target} is up to date")
+    migration = Path(args.litellm_output)
+    try:
+        pages = {
+            Path(args.output): render_reference(),
+            migration: with_migration_table(migration.read_text(encoding="utf-8")),
+        }
+    except (OSError, ValueError) as exc:
+        print(f"{migration}: {exc}", file=sys.stderr)
+        return 1
+    for target, text in pages.items():
+        if args.check:
+            current = target.read_text(encoding="utf-8") if target.exists() else ""
+            if current != text:
+                print(f"{target} is out of date: run `routeiq config docs`", file=sys.stderr)
+                return 1
+            print(f"{target} is up to date")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
+    return 0
+
+
+def _import_litellm(args: argparse.Namespace) -> int:
+    text, notices = import_litellm(args.path)
+    for notice in notices:
+        print(f"routeiq: notice: {notice}", file=sys.stderr)
+    if args.output is None:
+        sys.stdout.write(text)
         return 0
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    print(f"wrote {target}")
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
@@ -104,7 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ[env_name(path)] = str(value)
     if args.config:
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
-    settings = load_settings()
+    settings = _loaded()
     build_catalog(settings, os.environ.get(CONFIG_ENV))
     problems = startup_problems(
         settings, {"host": args.host is not None, "workers": args.workers is not None}

@@ -65,10 +65,16 @@ def test_config_validate(tmp_path: Path) -> None:
 
 def test_config_docs_check_detects_staleness(tmp_path: Path) -> None:
     target = tmp_path / "configuration.md"
-    assert run("config", "docs", "--output", str(target)).returncode == 0
-    assert run("config", "docs", "--output", str(target), "--check").returncode == 0
+    migration = tmp_path / "litellm-migration.md"
+    committed = (ROOT / "docs" / "litellm-migration.md").read_text()
+    migration.write_text(committed.replace("| `mcp_servers` |", "| x |"))
+    pages = ("--output", str(target), "--litellm-output", str(migration))
+    assert run("config", "docs", *pages, "--check").returncode == 1
+    assert run("config", "docs", *pages).returncode == 0
+    assert run("config", "docs", *pages, "--check").returncode == 0
+    assert migration.read_text() == committed
     target.write_text(target.read_text() + "drift\n")
-    assert run("config", "docs", "--output", str(target), "--check").returncode == 1
+    assert run("config", "docs", *pages, "--check").returncode == 1
 
 
 def test_several_workers_with_memory_quotas_are_refused_only_when_limits_exist(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ class FakeUpstream:
     """An OpenAI-compatible server for tests. Use as a context manager.
 
     Attributes:
-        requests: Every request received: ``{"path", "json", "authorization"}``.
+        requests: Every request received: ``{"path", "query", "json", "authorization", "api_key"}``
+            (``api_key``: Azure's key header).
         gate: Set it to let a ``gated-stream`` continue after its first chunk.
         disconnected: Set by ``hang-stream`` when its client went away.
     """
@@ -97,6 +98,7 @@ class FakeUpstream:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completion)
         app.router.add_post("/v1/completions", self._completion)
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._completion)  # Azure
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
@@ -135,7 +137,13 @@ class FakeUpstream:
         except ValueError:
             body = None
         self.requests.append(
-            {"path": request.path, "json": body, "authorization": request.headers.get("Authorization")}
+            {
+                "path": request.path,
+                "query": dict(request.query),
+                "json": body,
+                "authorization": request.headers.get("Authorization"),
+                "api_key": request.headers.get("api-key"),
+            }
         )
         return body if isinstance(body, dict) else {}
 

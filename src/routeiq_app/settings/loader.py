@@ -1,7 +1,10 @@
 """Load settings: defaults < YAML file < ``OTEL_*`` < ``ROUTEIQ_SECTION__FIELD`` environment.
 
-Every problem is collected before failing, each naming the variable or YAML path, what was expected
-and what was given; :class:`routeiq_core.ConfigurationError` carries the whole list.
+A LiteLLM proxy config loads unchanged: its sections are translated first
+(:mod:`routeiq_app.settings.litellm`), its ``environment_variables`` join the environment, and every
+``os.environ/NAME`` string anywhere in the tree is resolved. Every problem is collected before
+failing, each naming the variable or YAML path, what was expected and what was given (never a
+secret); :class:`routeiq_core.ConfigurationError` carries the whole list.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import msgspec
 import yaml
 
 from routeiq_app.settings import schema
+from routeiq_app.settings.litellm import REFERENCE, config_environment, translate
 from routeiq_app.settings.model import Settings
 from routeiq_app.settings.schema import Path
 from routeiq_core.errors import ConfigurationError
 
-SECRET_PREFIX = "os.environ/"
+SECRET_PREFIX = REFERENCE
+MAX_CONFIG_NODES = 1_000_000
 
 
 class _Source(msgspec.Struct, frozen=True):
@@ -41,6 +46,9 @@ class _Raw:
         self.sources: dict[Path, _Source] = {}
         self.config_file = config_file
         self.problems: list[str] = []
+        self.notices: list[str] = []
+        self.resolved: dict[Path, str] = {}  # paths whose value came from os.environ/NAME: NAME
+        self.missing: set[Path] = set()  # paths naming a variable that is not set (reported once)
 
     def source(self, path: Path) -> _Source:
         found = self.sources.get(path)
@@ -59,50 +67,141 @@ class _Raw:
         node[str(path[-1])] = value
         self.sources[path] = source
 
+    def shown(self, path: Path, value: Any) -> str:
+        """``value`` at ``path`` as a message may show it (a resolved reference shows its variable)."""
+        name = self.resolved.get(path)
+        return f"<from {name}>" if name is not None else shown_value(path, value)
+
 
 def load_settings(config_path: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Build validated :class:`Settings`.
+    """Build validated :class:`Settings` (see :func:`load_settings_with_notices`)."""
+    return load_settings_with_notices(config_path, environ)[0]
+
+
+def load_settings_with_notices(
+    config_path: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str]]:
+    """Build validated :class:`Settings`, with the notices of the LiteLLM keys that were ignored.
 
     Args:
         config_path: YAML file to read; when None, ``ROUTEIQ_CONFIG`` from ``environ`` (if set).
-        environ: The environment to read (defaults to ``os.environ``).
+        environ: The environment to read (defaults to ``os.environ``, which then also receives the
+            config's ``environment_variables``, as LiteLLM sets them, for the libraries that read it).
 
     Raises:
         ConfigurationError: listing every problem found.
     """
-    env = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     path = config_path or env.get(schema.CONFIG_ENV) or None
     raw = _Raw(path)
     if path:
         _read_yaml(raw, path)
+        env = _with_config_environment(raw, env, export=environ is None)
+        _resolve_references(raw, raw.tree, (), env)
+        _translate_litellm(raw)
     _apply_otel(raw, env)
     _apply_env(raw, env)
+    _resolve_references(raw, raw.tree, (), env)  # references given in ROUTEIQ_* variables
     settings = _build(Settings, raw.tree, (), raw, env)
     if raw.problems:
         raise ConfigurationError(raw.problems)
     assert isinstance(settings, Settings)
-    return settings
+    return settings, raw.notices
+
+
+def _with_config_environment(raw: _Raw, env: Mapping[str, str], *, export: bool) -> Mapping[str, str]:
+    """The environment with the config's ``environment_variables`` set (they win, as in LiteLLM)."""
+    problems: list[str] = []
+    variables = config_environment(raw.tree, problems)
+    raw.problems += [f"{raw.config_file}: {problem}" for problem in problems]
+    if not variables:
+        return env
+    if export:
+        os.environ.update(variables)
+    return {**env, **variables}
+
+
+def _translate_litellm(raw: _Raw) -> None:
+    """Turn the LiteLLM sections of the file into RouteIQ's settings."""
+    translation = translate(raw.tree)
+    where = f"{raw.config_file}: "
+    raw.problems += [where + problem for problem in translation.problems]
+    raw.notices += [where + notice for notice in translation.notices]
+    for target, origin in translation.origins.items():
+        raw.sources[target] = _Source(where + origin, from_env=False)
+        name = raw.resolved.get(tuple(origin.split(".")))
+        if name is not None:  # a resolved value moved: still shown as its variable
+            raw.resolved[target] = name
+
+
+def _resolve_references(raw: _Raw, node: Any, path: Path, env: Mapping[str, str]) -> None:
+    """Replace every ``os.environ/NAME`` string in the tree (a dict or list) by the variable's value."""
+    items: list[tuple[Any, Any]] = list(node.items() if isinstance(node, dict) else enumerate(node))
+    for key, value in items:
+        at = (*path, key if isinstance(key, int) else str(key))
+        if isinstance(value, dict | list):
+            _resolve_references(raw, value, at, env)
+        elif isinstance(value, str) and value.startswith(SECRET_PREFIX):
+            name = value[len(SECRET_PREFIX) :]
+            if at in raw.missing:
+                continue
+            if name not in env:
+                raw.missing.add(at)
+                raw.problems.append(
+                    f"{raw.source(at).label}={value!r}: environment variable {name} is not set"
+                )
+                continue
+            node[key] = env[name]
+            raw.resolved[at] = name
 
 
 def _read_yaml(raw: _Raw, path: str) -> None:
+    raw.tree = read_config_tree(path, raw.problems)
+
+
+def read_config_tree(path: str, problems: list[str]) -> dict[str, Any]:
+    """The YAML config file as a tree (empty, with the reason in ``problems``, if unusable)."""
     try:
         text = FilePath(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raw.problems.append(f"{path}: cannot read the config file ({exc.strerror or exc})")
-        return
+        problems.append(f"{path}: cannot read the config file ({exc.strerror or exc})")
+        return {}
     try:
-        data = yaml.safe_load(text)
+        data = _unshared(yaml.safe_load(text), [MAX_CONFIG_NODES])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raw.problems.append(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}")
-        return
+        problems.append(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}")
+        return {}
+    except (RecursionError, _TooLarge):
+        problems.append(f"{path}: too large or nested too deeply (at most {MAX_CONFIG_NODES} values)")
+        return {}
     if data is None:
-        return
+        return {}
     if not isinstance(data, dict):
-        raw.problems.append(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
-        return
-    raw.tree = data
+        problems.append(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
+        return {}
+    return data
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _unshared(node: Any, budget: list[int]) -> Any:
+    """A copy in which no two places share a node (YAML aliases do), within ``budget`` nodes.
+
+    The config is rewritten and resolved in place; a shared node would be changed for all of its
+    places at once, and an alias bomb would multiply the work.
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
+    if isinstance(node, dict):
+        return {key: _unshared(value, budget) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unshared(value, budget) for value in node]
+    return node
 
 
 def _apply_otel(raw: _Raw, env: Mapping[str, str]) -> None:
@@ -135,7 +234,7 @@ def _build(cls: type[msgspec.Struct], data: Any, path: Path, raw: _Raw, env: Map
     """Validate ``data`` against section ``cls`` field by field, recording every problem."""
     if not isinstance(data, dict):
         src = raw.source(path)
-        raw.problems.append(f"{src.label}={shown_value(path, data)}: expected {schema.expected(cls)}")
+        raw.problems.append(f"{src.label}={raw.shown(path, data)}: expected {schema.expected(cls)}")
         return None
     infos = {info.name: info for info in schema.fields(cls)}
     collect_into: str | None = getattr(cls, "__collect_unknown__", None)
@@ -208,14 +307,7 @@ def shown_value(path: Path, value: Any) -> str:
 
 def _convert_leaf(tp: Any, value: Any, path: Path, raw: _Raw, env: Mapping[str, str]) -> Any:
     src = raw.source(path)
-    shown = f"{src.label}={shown_value(path, value)}"
-    if isinstance(value, str) and value.startswith(SECRET_PREFIX):
-        name = value[len(SECRET_PREFIX) :]
-        if name not in env:
-            raw.problems.append(f"{shown}: environment variable {name} is not set")
-            return None
-        value = env[name]
-        shown = f"{src.label}=<from {name}>"
+    shown = f"{src.label}={raw.shown(path, value)}"
     if src.from_env and isinstance(value, str):
         value = _parse_env_value(tp, value)
     try:
