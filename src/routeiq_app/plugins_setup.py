@@ -111,7 +111,7 @@ def builtin_plugin_factory(
     def feedback(ctx: PluginContext, score: float) -> None:
         deployment = ctx.deployment.id if ctx.deployment else "-"
         metrics.observe(
-            "routeiq_quality_score", score, deployment=deployment, model_group=ctx.model_group or "-"
+            "routeiq_quality_score", score, deployment=deployment, model_group=ctx.configured_group or "-"
         )
         if learner is not None and ctx.request_id is not None:
             learner.on_quality(ctx.request_id, score)

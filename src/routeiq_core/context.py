@@ -106,8 +106,17 @@ class CallContext(msgspec.Struct, kw_only=True):
 
     @property
     def model_group(self) -> str | None:
-        """The serving model group's name, once resolved."""
+        """The serving model group's name, once resolved (the requested name for a wildcard group)."""
         return self.group.name if self.group is not None else None
+
+    @property
+    def configured_group(self) -> str | None:
+        """The configured group serving the call, once resolved (a wildcard group's ``openai/*``).
+
+        Metric labels and group quotas use it, so they stay bounded whatever names clients send.
+        """
+        group = self.group
+        return None if group is None else group.pattern or group.name
 
     @property
     def tools(self) -> bool:

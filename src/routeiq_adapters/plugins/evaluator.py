@@ -84,7 +84,7 @@ class EvaluatorPlugin(BasePlugin):
             return None
         if evaluation is None:
             return None
-        labels = {"evaluator": self.config.kind, "model_group": ctx.model_group or "-"}
+        labels = {"evaluator": self.config.kind, "model_group": ctx.configured_group or "-"}
         if ctx.deployment is not None:
             labels["deployment"] = ctx.deployment.id
         self._deps.metrics.observe("routeiq_quality_score", evaluation.score, **labels)

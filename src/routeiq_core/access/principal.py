@@ -8,6 +8,7 @@ from typing import Any, Literal, get_args
 import msgspec
 
 from routeiq_core.access.quota_limits import Budget, QuotaLimit
+from routeiq_core.catalog import matches
 
 PrincipalKind = Literal["admin", "virtual_key", "anonymous"]
 Role = Literal["admin", "team_admin", "member", "viewer"]
@@ -23,7 +24,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         user: The user the key was issued to, if any.
         team: The team the key belongs to; team admins manage only their team.
         role: RBAC role (see :mod:`routeiq_core.access.rbac`).
-        allowed_models: Model groups this key may call; empty means all.
+        allowed_models: Model groups this key may call (an entry may be a wildcard pattern such as
+            ``openai/*``); empty means all.
         limits: Rate and spend limits of this key.
         budget: Spend budget of this key, if any.
         expires_at: Unix time after which the key is refused; None never expires.
@@ -52,8 +54,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return cls(kind="anonymous", role=role)
 
     def allows_model(self, model_group: str) -> bool:
-        """Whether this principal may call ``model_group``."""
-        return not self.allowed_models or model_group in self.allowed_models
+        """Whether this principal may call ``model_group`` (named, or matched by a pattern it holds)."""
+        return not self.allowed_models or any(
+            matches(allowed, model_group) for allowed in self.allowed_models
+        )
 
     def all_limits(self) -> tuple[QuotaLimit, ...]:
         """The key's limits with its budget folded in as a spend limit."""

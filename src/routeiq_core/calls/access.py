@@ -12,7 +12,7 @@ from routeiq_core.access.quota_service import QuotaService, QuotaTicket
 from routeiq_core.access.rbac import require_model
 from routeiq_core.access.teams import Team, TeamStore
 from routeiq_core.calls.command import Credentials
-from routeiq_core.catalog import ModelCatalog
+from routeiq_core.catalog import ModelCatalog, matches
 from routeiq_core.context import CallContext
 from routeiq_core.errors import PermissionDeniedError
 
@@ -74,16 +74,18 @@ class CallAccess:
     async def reserve(self, ctx: CallContext) -> QuotaTicket:
         """Check the caller's team record, then reserve the call's estimate against every limit.
 
+        A model a wildcard group serves reserves under the group's configured name (``openai/*``), so
+        model group limits set on the pattern hold for all the names it serves together.
+
         Raises:
             PermissionDeniedError: 403 for a deleted team or a model the team may not use.
             QuotaExceededError / BudgetExceededError: 429 with Retry-After.
             QuotaUnavailableError: 503 when the quota store is down under ``fail_closed``.
         """
-        group = ctx.group.name if ctx.group is not None else ctx.model
-        team_limits = await self._team_limits(ctx.principal, group)
+        team_limits = await self._team_limits(ctx.principal, ctx.model_group or ctx.model)
         return await self._quota.reserve(
             ctx.principal,
-            model_group=group,
+            model_group=ctx.configured_group or ctx.model,
             prompt_tokens=ctx.estimated_prompt_tokens,
             max_tokens=ctx.max_tokens,
             team_limits=team_limits,
@@ -104,7 +106,7 @@ class CallAccess:
             return ()
         if team.deleted_at is not None:
             raise PermissionDeniedError(f"The team {team.team_id!r} was deleted.", code="team_deleted")
-        if team.allowed_models and group not in team.allowed_models:
+        if team.allowed_models and not any(matches(allowed, group) for allowed in team.allowed_models):
             raise PermissionDeniedError(
                 f"The team {team.team_id!r} may not use the model {group!r}.",
                 param="model",

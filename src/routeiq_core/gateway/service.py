@@ -40,6 +40,9 @@ BeforeCall = Callable[[Deployment], Awaitable[None]]
 """Awaited before each attempt with the deployment it goes to (plugins' ``before_call``)."""
 # Upstream answers that say "this deployment is misconfigured", not "this request is bad".
 _DEPLOYMENT_FAULTS = frozenset({401, 403, 404})
+# ...except a 404 from a deployment whose upstream model came from the request (a wildcard group's):
+# the client asked for a model the provider does not have, which says nothing of the deployment.
+_CLIENT_MODEL_FAULT = 404
 
 
 class Gateway:
@@ -171,13 +174,15 @@ class Gateway:
         progress = _Progress(deadline=self._clock() + self._timeout_s, before_call=before_call)
         queue = self._initial_groups(request)
         tried: list[str] = []
+        labels: list[str] = []
         while queue:
             group = queue.pop(0)
             if group.name in tried:
                 continue
             if tried:
-                self._count("routeiq_fallbacks", request, from_group=tried[-1], to_group=group.name)
+                self._count("routeiq_fallbacks", request, from_group=labels[-1], to_group=_label(group))
             tried.append(group.name)
+            labels.append(_label(group))
             result = await self._try_group(group, request, call, progress)
             if result is not None:
                 return result
@@ -233,7 +238,7 @@ class Gateway:
                     breaker.release_probe()
                     progress.overflowed = True
                     return None
-                if not (exc.retryable or exc.status_code in _DEPLOYMENT_FAULTS):
+                if not (exc.retryable or _deployment_fault(d, exc)):
                     breaker.release_probe()
                     raise
                 self.stats.observe(d.id, self._clock() - started, ok=False)
@@ -256,7 +261,7 @@ class Gateway:
             if self._served is not None:  # e.g. conversation affinity learns who actually served
                 await self._served.on_routed(group, request, d.id)
             route = RouteDecision(
-                model_group=group.name,
+                model_group=_label(group),
                 deployment_id=d.id,
                 strategy=self._strategy.name,
                 attempts=progress.attempts,
@@ -293,7 +298,7 @@ class Gateway:
                     param="messages",
                     code="context_length_exceeded",
                 )
-            self._count("routeiq_context_window_fallbacks", request, from_group=group.name)
+            self._count("routeiq_context_window_fallbacks", request, from_group=_label(group))
             return usable
         return [group]
 
@@ -301,7 +306,9 @@ class Gateway:
         return [g for name in names if (g := self.catalog.get(name)) is not None]
 
     def _count(self, name: str, request: CallContext, **labels: str) -> None:
-        self._metrics.increment(name, 1.0, model=request.model, **labels)
+        group = request.group
+        model = group.pattern if group is not None and group.pattern else request.model
+        self._metrics.increment(name, 1.0, model=model, **labels)
 
     def _deadline_error(
         self, request: CallContext, attempts: int, last: UpstreamError | None
@@ -343,6 +350,18 @@ class _Progress:
         self.last_error: UpstreamError | None = None
         self.overflowed = False
         self.unroutable: list[str] = []
+
+
+def _deployment_fault(d: Deployment, exc: UpstreamError) -> bool:
+    """Whether a non-retryable upstream error says the deployment is misconfigured (fail over)."""
+    if d.wildcard and exc.status_code == _CLIENT_MODEL_FAULT:
+        return False
+    return exc.status_code in _DEPLOYMENT_FAULTS
+
+
+def _label(group: ModelGroup) -> str:
+    """The group's name for metrics and spend: a wildcard group's configured name, so labels stay bounded."""
+    return group.pattern or group.name
 
 
 def _fits(d: Deployment, tokens: int) -> bool:

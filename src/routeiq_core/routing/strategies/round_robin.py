@@ -26,7 +26,8 @@ class RoundRobin:
         """``candidates`` rotated so that the group's next deployment in turn comes first."""
         if len(candidates) <= 1:
             return list(candidates)
-        turn = self._counters.get(group.name, 0)
-        self._counters[group.name] = turn + 1
+        name = group.pattern or group.name  # a wildcard group rotates once for all the names it serves
+        turn = self._counters.get(name, 0)
+        self._counters[name] = turn + 1
         start = turn % len(candidates)
         return [*candidates[start:], *candidates[:start]]
