@@ -36,6 +36,7 @@ DOC = Path(__file__).parent.parent.parent / "docs" / "litellm-migration.md"
 SECRET = "sk-SENTINEL-never-shown-0123456789"
 ENV = {
     "OPENAI_API_KEY": SECRET,
+    "OPENAI_ORG": "org-platform",
     "AZURE_API_BASE": "https://tenant.example.openai.azure.com",
     "AZURE_API_KEY": SECRET,
     "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
@@ -90,7 +91,7 @@ def _used_keys(tree: dict[str, Any]) -> set[str]:
         for key in entry.get("model_info") or {}:
             used.add("model_list[*].model_info." + ("supports_*" if key.startswith("supports_") else key))
         for key in entry.get("litellm_params") or {}:
-            if key in ("max_retries", "stream_timeout", "drop_params"):
+            if key in ("max_retries", "stream_timeout", "drop_params", "organization", "extra_headers"):
                 used.add(f"model_list[*].litellm_params.{key}")
             elif key not in native_params and key != "litellm_credential_name":
                 used.add("model_list[*].litellm_params.<provider keys>")
@@ -314,7 +315,7 @@ def test_a_served_litellm_config_answers_and_says_each_notice_once() -> None:
     assert sum("general_settings.alerting: ignored" in line for line in notices) == 1
 
 
-def test_azure_api_version_from_the_environment_reaches_the_upstream(tmp_path: Path) -> None:
+def test_provider_params_from_the_environment_reach_the_upstream(tmp_path: Path) -> None:
     with FakeUpstream() as upstream:
         root = upstream.base_url.removesuffix("/v1")
         path = config(
@@ -326,9 +327,20 @@ def test_azure_api_version_from_the_environment_reaches_the_upstream(tmp_path: P
             f"      api_base: {root}\n"
             "      api_key: os.environ/AZURE_API_KEY\n"
             "      api_version: os.environ/AZURE_API_VERSION\n"
+            "  - model_name: org-gpt\n"
+            "    litellm_params:\n"
+            "      model: openai/gpt-4o\n"
+            f"      api_base: {upstream.base_url}\n"
+            "      organization: os.environ/OPENAI_ORG\n"
+            "      extra_headers: {X-Tenant: os.environ/TENANT}\n"
             "litellm_settings: {num_retries: 0}\n",
         )
-        env = {"AZURE_API_KEY": "az-key-1", "AZURE_API_VERSION": "2024-10-21"}
+        env = {
+            "AZURE_API_KEY": "az-key-1",
+            "AZURE_API_VERSION": "2024-10-21",
+            "OPENAI_ORG": "org-7",
+            "TENANT": "t9",
+        }
         with GatewayProcess(path, env=env, ready_timeout_s=60) as gw:
             reply = httpx.post(
                 gw.base_url + "/v1/chat/completions",
@@ -336,10 +348,18 @@ def test_azure_api_version_from_the_environment_reaches_the_upstream(tmp_path: P
                 timeout=60,
             )
             assert reply.status_code == 200, reply.text
-    sent = upstream.requests[-1]
-    assert sent["path"] == "/openai/deployments/gpt-4o-prod/chat/completions"
-    assert sent["query"] == {"api-version": "2024-10-21"}
-    assert sent["api_key"] == "az-key-1"
+            reply = httpx.post(
+                gw.base_url + "/v1/chat/completions",
+                json={"model": "org-gpt", "messages": [{"role": "user", "content": "hi"}]},
+                timeout=60,
+            )
+            assert reply.status_code == 200, reply.text
+    azure, native = upstream.requests[-2:]
+    assert azure["path"] == "/openai/deployments/gpt-4o-prod/chat/completions"
+    assert azure["query"] == {"api-version": "2024-10-21"}
+    assert azure["api_key"] == "az-key-1"
+    assert (native["path"], native["json"]["model"]) == ("/v1/chat/completions", "gpt-4o")
+    assert (native["headers"]["OpenAI-Organization"], native["headers"]["X-Tenant"]) == ("org-7", "t9")
 
 
 def test_the_migration_table_in_the_docs_is_current() -> None:

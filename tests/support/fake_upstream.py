@@ -51,8 +51,8 @@ class FakeUpstream:
     """An OpenAI-compatible server for tests. Use as a context manager.
 
     Attributes:
-        requests: Every request received: ``{"path", "query", "json", "authorization", "api_key"}``
-            (``api_key``: Azure's key header).
+        requests: Every request received: ``{"path", "query", "json", "authorization", "api_key",
+            "headers"}`` (``api_key``: Azure's key header).
         gate: Set it to let a ``gated-stream`` continue after its first chunk.
         disconnected: Set by ``hang-stream`` when its client went away.
     """
@@ -143,6 +143,7 @@ class FakeUpstream:
                 "json": body,
                 "authorization": request.headers.get("Authorization"),
                 "api_key": request.headers.get("api-key"),
+                "headers": dict(request.headers),
             }
         )
         return body if isinstance(body, dict) else {}

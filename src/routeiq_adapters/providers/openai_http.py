@@ -279,6 +279,9 @@ def _headers(deployment: Deployment, *, stream: bool) -> dict[str, str]:
     }
     if deployment.api_key:
         headers["Authorization"] = f"Bearer {deployment.api_key}"
+    configured = deployment.params.get("headers")  # the deployment's own headers (trusted config)
+    if configured:
+        headers.update(configured)
     return headers
 
 

@@ -281,6 +281,18 @@ RULES: tuple[Rule, ...] = (
         "`os.environ/NAME` resolved",
     ),
     Rule(
+        "model_list[*].litellm_params.organization",
+        "mapped",
+        "the OpenAI-Organization header",
+        "sent by OpenAI-compatible deployments (LiteLLM-served ones get it as a parameter)",
+    ),
+    Rule(
+        "model_list[*].litellm_params.extra_headers",
+        "mapped",
+        "request headers",
+        "sent with every call of the deployment",
+    ),
+    Rule(
         "model_list[*].litellm_params.max_retries",
         "ignored",
         "resilience.num_retries",
