@@ -22,7 +22,7 @@ from routeiq_app.middleware import (
     DrainMiddleware,
     RequestIdMiddleware,
 )
-from routeiq_app.routes import admin_routes, live, ready
+from routeiq_app.routes import admin_routes, litellm_routes, live, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_app.surfaces.openai import call_descriptions, get_model, list_models, openai_routes
@@ -81,12 +81,22 @@ def create_app(container: Container | None = None) -> Litestar:
         return await access.identify(reader.credentials(request.scope))  # type: ignore[arg-type]
 
     app = Litestar(
-        route_handlers=[live, ready, list_models, get_model, *admin_routes, *call_descriptions],
+        route_handlers=[
+            live,
+            ready,
+            list_models,
+            get_model,
+            *admin_routes,
+            *litellm_routes,
+            *call_descriptions,
+        ],
         dependencies={
             "readiness": _provide(container.readiness),
             "catalog": _provide(container.catalog),
             "principal": Provide(principal, use_cache=False),
             "key_service": _provide(container.key_service),
+            "key_store": _provide(container.key_store),
+            "key_hasher": _provide(container.key_hasher),
             "team_service": _provide(container.team_service),
             "policy_engine": _provide(container.policy_engine),
             "spend_ledger": _provide(container.spend_ledger),

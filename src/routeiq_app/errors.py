@@ -45,7 +45,9 @@ def _json(status: int, body: bytes, headers: dict[str, str] | None = None) -> Re
     return Response(content=body, status_code=status, media_type="application/json", headers=headers)
 
 
-_HTTP_HINTS = MappingProxyType({"missing_api_key": " Send it as 'Authorization: Bearer <key>'."})
+_HTTP_HINTS = MappingProxyType(
+    {"missing_api_key": " Send it as 'Authorization: Bearer <key>' (or 'x-litellm-api-key: <key>')."}
+)
 """What an HTTP client must do, added to the core's surface-neutral message."""
 
 

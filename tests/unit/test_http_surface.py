@@ -50,9 +50,12 @@ def test_identity_headers_are_ignored() -> None:
         }
         principal = await auth.identify(READER.credentials(scope(headers)).token)
         assert (principal.user, principal.team, principal.role) == ("u1", "t1", "viewer")
-        without = {k: v for k, v in headers.items() if k != "Authorization"}
+        without = {k: v for k, v in headers.items() if k not in ("Authorization", "x-litellm-api-key")}
         with pytest.raises(AuthenticationError):  # identity headers alone authenticate nobody
             await auth.identify(READER.credentials(scope(without)).token)
+        litellm_only = {**without, "x-litellm-api-key": issued.key}  # LiteLLM's key header is a key header
+        principal = await auth.identify(READER.credentials(scope(litellm_only)).token)
+        assert (principal.user, principal.team, principal.role) == ("u1", "t1", "viewer")
 
     anyio.run(main)
 

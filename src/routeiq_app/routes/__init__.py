@@ -1,10 +1,17 @@
-"""The admin API and health routes (the OpenAI API is a surface: :mod:`routeiq_app.surfaces.openai`)."""
+"""The admin API and health routes (the OpenAI API is a surface: :mod:`routeiq_app.surfaces.openai`).
+
+``litellm_routes`` are LiteLLM proxy's management and health endpoints (``/key/*``, ``/team/*``,
+``/spend/logs``, ``/health*``), on the same services and RBAC as the admin API.
+"""
 
 from routeiq_app.routes.admin import deployments, metrics, reload_config, reload_router, routing_state
 from routeiq_app.routes.admin_access import access_routes
 from routeiq_app.routes.admin_keys import key_routes
 from routeiq_app.routes.admin_teams import team_routes
 from routeiq_app.routes.health import live, ready
+from routeiq_app.routes.litellm_access import litellm_access_routes
+from routeiq_app.routes.litellm_health import litellm_health_routes
+from routeiq_app.routes.litellm_keys import litellm_key_routes
 
 admin_routes = (
     deployments,
@@ -17,4 +24,6 @@ admin_routes = (
     *access_routes,
 )
 
-__all__ = ["admin_routes", "live", "ready"]
+litellm_routes = (*litellm_health_routes, *litellm_key_routes, *litellm_access_routes)
+
+__all__ = ["admin_routes", "litellm_routes", "live", "ready"]

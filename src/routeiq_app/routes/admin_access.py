@@ -70,6 +70,22 @@ async def spend_report(
     until: FromQuery[float | None] = None,
 ) -> SpendReport:
     """Totals over the filter (unix-time bounds); team-scoped readers see their own team (or key) only."""
+    return await spend_report_for(
+        principal, spend_ledger, key_id=key_id, team=team, model_group=model_group, since=since, until=until
+    )
+
+
+async def spend_report_for(
+    principal: Principal,
+    spend_ledger: Any,
+    *,
+    key_id: str | None = None,
+    team: str | None = None,
+    model_group: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> SpendReport:
+    """The spend report ``principal`` may read (``spend.read``, confined by :func:`spend_filter_for`)."""
     require(principal, "spend.read")
     ledger: SpendLedger = spend_ledger  # the port (a Protocol cannot be a Litestar dependency type)
     scope = spend_filter_for(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -27,6 +27,11 @@ def convert(value: Any, tp: Any, field: str) -> Any:
         return msgspec.convert(value, tp)
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(f"Invalid {field}: {exc}", param=field) from None
+
+
+def limit_table(limits: Sequence[QuotaLimit]) -> dict[str, float]:
+    """Limits as the admin API shows them: ``{"<metric>_per_<window>": limit}``."""
+    return {f"{lim.metric}_per_{lim.window}": lim.limit for lim in limits}
 
 
 def limits_of(body: dict[str, Any], other_fields: frozenset[str]) -> tuple[QuotaLimit, ...]:

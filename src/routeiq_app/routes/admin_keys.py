@@ -9,7 +9,14 @@ from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from routeiq_app.routes.admin_body import PatchField, body_of, convert, limits_of, patch_changes
+from routeiq_app.routes.admin_body import (
+    PatchField,
+    body_of,
+    convert,
+    limit_table,
+    limits_of,
+    patch_changes,
+)
 from routeiq_core.access import (
     Budget,
     KeyPatch,
@@ -66,7 +73,7 @@ def view(record: VirtualKey, secret: str | None = None) -> KeyView:
         user=record.user,
         team=record.team,
         models=record.allowed_models,
-        limits={f"{lim.metric}_per_{lim.window}": lim.limit for lim in record.limits},
+        limits=limit_table(record.limits),
         budget=record.budget,
         expires_at=record.expires_at,
         metadata=dict(record.metadata),

@@ -9,7 +9,14 @@ from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from routeiq_app.routes.admin_body import PatchField, body_of, convert, limits_of, patch_changes
+from routeiq_app.routes.admin_body import (
+    PatchField,
+    body_of,
+    convert,
+    limit_table,
+    limits_of,
+    patch_changes,
+)
 from routeiq_core.access import Budget, NewTeam, Principal, Team, TeamPatch, TeamService
 
 _FIELDS = frozenset({"team_id", "alias", "models", "budget", "metadata"})
@@ -47,7 +54,7 @@ def team_view(team: Team) -> TeamView:
         team_id=team.team_id,
         alias=team.alias,
         models=team.allowed_models,
-        limits={f"{lim.metric}_per_{lim.window}": lim.limit for lim in team.limits},
+        limits=limit_table(team.limits),
         budget=team.budget,
         metadata=dict(team.metadata),
         created_at=team.created_at,

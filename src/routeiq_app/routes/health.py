@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -27,8 +29,11 @@ def live() -> Liveness:
 async def ready(readiness: NamedDependency[Readiness]) -> Response[bytes]:
     """Answer 200 (ok or degraded, with reasons) or 503 when the process should get no traffic."""
     report = await readiness.report()
+    return probe_response(report, ready=report.ready)
+
+
+def probe_response(body: Any, *, ready: bool) -> Response[bytes]:
+    """``body`` as JSON with the readiness probe's status: 200 when ready, 503 when not."""
     return Response(
-        content=msgspec.json.encode(report),
-        status_code=200 if report.ready else 503,
-        media_type="application/json",
+        content=msgspec.json.encode(body), status_code=200 if ready else 503, media_type="application/json"
     )

@@ -1,8 +1,9 @@
 """What every HTTP surface reads the same way: credentials, the client's address, routing hints.
 
 The core gets a :class:`~routeiq_core.calls.Credentials` (a key and a client address) and
-:class:`~routeiq_core.calls.RoutingHints`; parsing ``Authorization: Bearer``, ``X-Forwarded-For``
-and RouteIQ's ``x-routeiq-*`` headers happens here, in one pass over the request's headers. The call's
+:class:`~routeiq_core.calls.RoutingHints`; parsing ``Authorization: Bearer`` (or LiteLLM's
+``x-litellm-api-key``), ``X-Forwarded-For`` and RouteIQ's ``x-routeiq-*`` headers happens here, in one
+pass over the request's headers. The call's
 outcome goes back out as ``x-routeiq-*`` response headers (:func:`result_headers`).
 """
 
@@ -26,6 +27,22 @@ def bearer_token(authorization: str | None) -> str | None:
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
+
+
+def presented_key(authorization: str | None, litellm_key: str | None) -> str | None:
+    """The key a request presents: a Bearer ``Authorization`` wins, else ``x-litellm-api-key``.
+
+    LiteLLM clients send ``x-litellm-api-key: sk-...`` (some with a ``Bearer`` prefix, accepted too).
+    Any other ``Authorization`` scheme is not a key, so the LiteLLM header is used then.
+    """
+    token = bearer_token(authorization)
+    if token is not None or not litellm_key:
+        return token
+    value = litellm_key.strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
+    return value or None
 
 
 def parse_networks(texts: Iterable[str]) -> tuple[IPNetwork, ...]:
@@ -97,12 +114,13 @@ class HttpRequestReader:
         self._trusted = tuple(trusted_proxies)
 
     def credentials(self, scope: Scope) -> Credentials:
-        """The bearer key and the client's address (see :func:`client_ip`)."""
+        """The presented key (see :func:`presented_key`) and the client's address (see :func:`client_ip`)."""
         return self.read(scope)[0]
 
     def read(self, scope: Scope) -> tuple[Credentials, RoutingHints]:
         """Credentials, and the hints of ``x-routeiq-tags``, ``-conversation-id``, ``-cost-weight``."""
         authorization: str | None = None
+        litellm_key: str | None = None
         forwarded: list[str] = []
         tags: tuple[str, ...] = ()
         conversation: str | None = None
@@ -111,6 +129,8 @@ class HttpRequestReader:
             name = raw_name.lower()
             if name == b"authorization":
                 authorization = raw_value.decode("latin-1")
+            elif name == b"x-litellm-api-key":
+                litellm_key = raw_value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 forwarded.append(raw_value.decode("latin-1"))
             elif name == b"x-routeiq-tags":
@@ -122,7 +142,7 @@ class HttpRequestReader:
         client = scope.get("client")
         peer = client[0] if client else None
         address = client_ip(forwarded, peer, self._trusted) if forwarded else peer
-        credentials = Credentials(token=bearer_token(authorization), client_address=address)
+        credentials = Credentials(token=presented_key(authorization, litellm_key), client_address=address)
         return credentials, RoutingHints(tags=tags, conversation_id=conversation, cost_weight=cost_weight)
 
 

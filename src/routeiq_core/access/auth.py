@@ -1,6 +1,7 @@
 """Authentication: from a presented key to a :class:`Principal`.
 
-Identity comes from the key alone (surfaces read it from ``Authorization: Bearer``). Headers such as
+Identity comes from the key alone (surfaces read it from ``Authorization: Bearer`` or LiteLLM's
+``x-litellm-api-key``). Headers such as
 ``x-user-id`` or ``x-team-id`` and keys in query strings are never used: anyone can send them.
 """
 
