@@ -7,9 +7,12 @@ the files must use every key of the mapping table.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import msgspec
 import openai
@@ -366,3 +369,50 @@ def test_the_migration_table_in_the_docs_is_current() -> None:
     assert render_migration_table() in DOC.read_text(encoding="utf-8"), (
         "regenerate: see docs/litellm-migration.md"
     )
+
+
+def test_database_url_puts_keys_in_postgresql(tmp_path: Path, postgres_dsn: str) -> None:
+    schema = f"riq_litellm_{uuid.uuid4().hex[:12]}"
+    path = config(
+        tmp_path,
+        "model_list: [{model_name: chat, litellm_params: {model: mock/chat}}]\n"
+        f"keys: {{postgres_schema: {schema}}}\n"
+        "general_settings:\n"
+        "  {master_key: os.environ/LITELLM_MASTER_KEY, database_url: os.environ/DATABASE_URL}\n",
+    )
+    master = {"Authorization": "Bearer sk-master-0123456789abcdef"}
+    env = {"LITELLM_MASTER_KEY": "sk-master-0123456789abcdef", "DATABASE_URL": postgres_dsn}
+    try:
+        with GatewayProcess(path, env=env) as gw:
+            issued = httpx.post(gw.base_url + "/key/generate", json={"models": ["chat"]}, headers=master)
+            assert issued.status_code == 200, issued.text
+            reply = httpx.post(
+                gw.base_url + "/v1/chat/completions",
+                json={"model": "chat", "messages": [{"role": "user", "content": "hi"}]},
+                headers={"x-litellm-api-key": issued.json()["key"]},
+            )
+            assert reply.status_code == 200, reply.text
+        stored = asyncio.run(_stored_key_ids(postgres_dsn, schema))
+        assert stored == [issued.json()["token"]]
+    finally:
+        asyncio.run(_drop(postgres_dsn, schema))
+
+
+async def _stored_key_ids(dsn: str, schema: str) -> list[str]:
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
+        )
+        table = next(r["table_name"] for r in tables if "key" in r["table_name"])
+        return [r["key_id"] for r in await conn.fetch(f"SELECT key_id FROM {schema}.{table}")]
+    finally:
+        await conn.close()
+
+
+async def _drop(dsn: str, schema: str) -> None:
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        await conn.close()
