@@ -26,6 +26,8 @@ from routeiq_core.metrics import Metrics
 
 logger = logging.getLogger("routeiq.access")
 DEV_SECRET = "routeiq-open-gateway-dev-secret"
+IN_MEMORY = ":memory:"
+"""``keys.sqlite_path`` for private in-memory databases: nothing persists, nothing to migrate."""
 
 
 def key_hasher(settings: Settings) -> KeyHasher:
@@ -46,7 +48,21 @@ def key_store(settings: Settings) -> KeyStore:
         if not keys.postgres_dsn:
             raise ValueError("keys.backend is postgres but keys.postgres_dsn is not set")
         return PostgresKeyStore(keys.postgres_dsn, schema=keys.postgres_schema, timeout_s=keys.timeout_s)
-    return SQLiteKeyStore(keys.sqlite_path, busy_timeout_s=keys.timeout_s)
+    return SQLiteKeyStore(sqlite_path(settings, "keys"), busy_timeout_s=keys.timeout_s)
+
+
+def sqlite_path(settings: Settings, store: str) -> str:
+    """The SQLite file of ``store`` (``keys``, ``teams`` or ``spend``) with the SQLite backend.
+
+    The key store's is ``keys.sqlite_path``; the others get files of their own beside it
+    (``<name>-teams<suffix>``): two SQLite connections migrating one file at the same startup lock
+    each other out. With ``:memory:`` every store gets a private in-memory database.
+    """
+    path = settings.keys.sqlite_path
+    if store == "keys" or path == IN_MEMORY:
+        return path
+    file = Path(path)
+    return str(file.with_name(f"{file.stem}-{store}{file.suffix}"))
 
 
 async def open_key_store(store: KeyStore) -> AsyncIterator[KeyStore]:
@@ -65,10 +81,8 @@ def team_store(settings: Settings) -> TeamStore:
         if not keys.postgres_dsn:
             raise ValueError("keys.backend is postgres but keys.postgres_dsn is not set")
         return PostgresTeamStore(keys.postgres_dsn, schema=keys.postgres_schema, timeout_s=keys.timeout_s)
-    # A file of its own next to the key store's: two SQLite connections migrating one file at the same
-    # startup lock each other out; PostgreSQL shares one schema under an advisory lock instead.
-    path = Path(keys.sqlite_path)
-    return SQLiteTeamStore(path.with_name(f"{path.stem}-teams{path.suffix}"), busy_timeout_s=keys.timeout_s)
+    # PostgreSQL shares one schema under an advisory lock; SQLite gets a file per store (sqlite_path).
+    return SQLiteTeamStore(sqlite_path(settings, "teams"), busy_timeout_s=keys.timeout_s)
 
 
 async def open_team_store(store: TeamStore) -> AsyncIterator[TeamStore]:
@@ -89,11 +103,7 @@ def spend_ledger(settings: Settings, metrics: Metrics | None = None) -> Buffered
         return PostgresSpendLedger(
             keys.postgres_dsn, schema=keys.postgres_schema, timeout_s=keys.timeout_s, metrics=metrics
         )
-    # Its own file, like the team store's, so its startup migration never waits on the key store's.
-    path = Path(keys.sqlite_path)
-    return SQLiteSpendLedger(
-        path.with_name(f"{path.stem}-spend{path.suffix}"), busy_timeout_s=keys.timeout_s, metrics=metrics
-    )
+    return SQLiteSpendLedger(sqlite_path(settings, "spend"), busy_timeout_s=keys.timeout_s, metrics=metrics)
 
 
 async def run_spend_ledger(ledger: BufferedSpendLedger) -> AsyncIterator[BufferedSpendLedger]:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from routeiq_app import cli_routing, serving
+from routeiq_app import cli_migrate, cli_routing, serving
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.serving import per_worker_notes
 from routeiq_app.settings import Settings
@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     converter.add_argument("-o", "--output", help="file to write (default: standard output)")
     converter.set_defaults(run=_import_litellm)
     cli_routing.register(sub)
+    cli_migrate.register(sub)
     return parser
 
 
