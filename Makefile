@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= examples/demo-config.yaml
 
-.PHONY: serve test lint typecheck unit contract docs bench bench-smoke clean
+.PHONY: serve test lint typecheck unit contract docs bench bench-smoke image-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,7 @@ test: $(VENV)/.installed-dev lint typecheck unit contract
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -56,6 +57,10 @@ bench-smoke: $(VENV)/.installed-dev
 benchmarks/.venv-litellm/bin/litellm:
 	$(PYTHON) -m venv benchmarks/.venv-litellm
 	benchmarks/.venv-litellm/bin/python -m pip install -q 'litellm[proxy]'
+
+# Build the container image with podman and smoke-test it (needs podman; see docs/deploy.md).
+image-smoke:
+	deploy/docker/smoke.sh
 
 docs: $(VENV)/.installed
 	$(BIN)/routeiq config docs
