@@ -22,13 +22,14 @@ from routeiq_app.middleware import (
     DrainMiddleware,
     RequestIdMiddleware,
 )
-from routeiq_app.routes import admin_routes, litellm_routes, live, ready
+from routeiq_app.routes import admin_routes, litellm_routes, live, prometheus_metrics, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_app.surfaces.openai import call_descriptions, get_model, list_models, openai_routes
 from routeiq_app.surfaces.router import SurfaceRouter
 from routeiq_core import __version__
 from routeiq_core.access import Principal
+from routeiq_core.surfaces import OPENAI_SURFACE
 
 logger = logging.getLogger("routeiq.app")
 
@@ -84,6 +85,7 @@ def create_app(container: Container | None = None) -> Litestar:
         route_handlers=[
             live,
             ready,
+            prometheus_metrics,
             list_models,
             get_model,
             *admin_routes,
@@ -108,6 +110,8 @@ def create_app(container: Container | None = None) -> Litestar:
             "stats": _provide(container.stats),
             "selected_strategy": _provide(container.selected_strategy),
             "limiter": _provide(container.limiter),
+            "node_metrics": _provide(container.node_metrics),
+            "metrics_public": Provide(lambda: settings.observability.metrics_public, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
@@ -116,7 +120,12 @@ def create_app(container: Container | None = None) -> Litestar:
         debug=False,
     )
     app.state.container = container
-    routed = SurfaceRouter(cast(ASGIApp, app.asgi_handler), call_routes)
+    routed = SurfaceRouter(
+        cast(ASGIApp, app.asgi_handler),
+        call_routes,
+        container.metrics(),
+        dict.fromkeys(call_routes, OPENAI_SURFACE),
+    )
     wrapped = _wrap(routed, container, settings)
     app.asgi_handler = cast(LitestarASGIApp, wrapped)
     return app

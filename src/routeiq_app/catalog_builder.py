@@ -14,6 +14,7 @@ from routeiq_app.model_routing import router_problems
 from routeiq_app.routing_setup import select_strategy
 from routeiq_app.settings import Settings
 from routeiq_app.settings.model import DeploymentSettings
+from routeiq_app.upstream_attributes import upstream_attributes
 from routeiq_core.catalog import (
     Deployment,
     ModelCatalog,
@@ -210,6 +211,7 @@ def _deployment(
         tags=tuple(params.tags),
         max_context_tokens=info.max_input_tokens,
         params={"mock": params.mock, "litellm_extra": dict(params.extra), "headers": headers},
+        attributes=upstream_attributes(adapter, params.model, params.api_base),
         price_model=None if adapter == "mock" else (info.base_model or params.model),
     )
 

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from routeiq_app import cli_migrate, cli_routing, serving
 from routeiq_app.catalog_builder import build_catalog
+from routeiq_app.docs_pages import BLOCKS, with_block
 from routeiq_app.serving import per_worker_notes
 from routeiq_app.settings import Settings
-from routeiq_app.settings.docs import render_reference, with_migration_table
+from routeiq_app.settings.docs import render_reference
 from routeiq_app.settings.litellm_import import import_litellm
 from routeiq_app.settings.loader import load_settings_with_notices
-from routeiq_app.settings.schema import CONFIG_ENV, env_name
+from routeiq_app.settings.schema import CONFIG_ENV, METRICS_DIR_ENV, env_name
 from routeiq_app.startup_checks import startup_problems
 from routeiq_core import __version__
 from routeiq_core.errors import ConfigurationError
 
 EXIT_CONFIG = 2
 DEFAULT_DOCS = "docs/configuration.md"
-DEFAULT_MIGRATION_DOCS = "docs/litellm-migration.md"
+DEFAULT_DOCS_DIR = "docs"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,9 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     docs = config_sub.add_parser("docs", help="write the configuration reference")
     docs.add_argument("--output", default=DEFAULT_DOCS, help=f"file to write (default: {DEFAULT_DOCS})")
     docs.add_argument(
-        "--litellm-output",
-        default=DEFAULT_MIGRATION_DOCS,
-        help=f"page whose LiteLLM key table to update (default: {DEFAULT_MIGRATION_DOCS})",
+        "--docs-dir",
+        default=DEFAULT_DOCS_DIR,
+        help=f"folder of the pages with generated tables: {', '.join(BLOCKS)} (default: {DEFAULT_DOCS_DIR})",
     )
     docs.add_argument("--check", action="store_true", help="exit 1 if a page is out of date")
     docs.set_defaults(run=_docs)
@@ -100,15 +103,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    migration = Path(args.litellm_output)
-    try:
-        pages = {
-            Path(args.output): render_reference(),
-            migration: with_migration_table(migration.read_text(encoding="utf-8")),
-        }
-    except (OSError, ValueError) as exc:
-        print(f"{migration}: {exc}", file=sys.stderr)
-        return 1
+    pages = {Path(args.output): render_reference()}
+    for page, (name, render) in BLOCKS.items():
+        target = Path(args.docs_dir) / page
+        try:
+            pages[target] = with_block(target.read_text(encoding="utf-8"), name, render())
+        except (OSError, ValueError) as exc:
+            print(f"{target}: {exc}", file=sys.stderr)
+            return 1
     for target, text in pages.items():
         if args.check:
             current = target.read_text(encoding="utf-8") if target.exists() else ""
@@ -154,7 +156,13 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if problems:
         raise ConfigurationError(problems)
-    _run_server(settings)
+    # The workers publish their metrics here, so that any of them answers /metrics for the node.
+    folder = tempfile.mkdtemp(prefix="routeiq-metrics-")
+    os.environ[METRICS_DIR_ENV] = folder
+    try:
+        _run_server(settings)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

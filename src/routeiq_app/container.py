@@ -11,9 +11,11 @@ import random
 from dependency_injector import containers, providers
 
 from routeiq_adapters.metrics import InMemoryMetrics
+from routeiq_adapters.metrics.node import run_node_metrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
+from routeiq_app import metrics_setup
 from routeiq_app.access_setup import (
     anonymous_principal,
     close_quota_store,
@@ -98,6 +100,12 @@ class Container(containers.DeclarativeContainer):
         on_transition=providers.Callable(breaker_hooks, metrics, breaker_sync),
     )
     breaker_sync_task = providers.Resource(run_breaker_sync, sync=breaker_sync, registry=breakers)
+    node_metrics = providers.Singleton(
+        metrics_setup.node_metrics,
+        settings,
+        providers.Callable(metrics_setup.worker_state, metrics, limiter, breakers, catalog),
+    )
+    node_metrics_task = providers.Resource(run_node_metrics, node_metrics)
     retry = providers.Singleton(
         RetryPolicy,
         num_retries=_resilience.num_retries,

@@ -108,11 +108,7 @@ def builtin_plugin_factory(
             raise LookupError(f"no deployment {deployment_id!r}")
         return clients[deployment.adapter], deployment
 
-    def feedback(ctx: PluginContext, score: float) -> None:
-        deployment = ctx.deployment.id if ctx.deployment else "-"
-        metrics.observe(
-            "routeiq_quality_score", score, deployment=deployment, model_group=ctx.configured_group or "-"
-        )
+    def feedback(ctx: PluginContext, score: float) -> None:  # the evaluator counts the score itself
         if learner is not None and ctx.request_id is not None:
             learner.on_quality(ctx.request_id, score)
 

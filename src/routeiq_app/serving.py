@@ -145,6 +145,7 @@ def per_worker_notes(settings: Settings) -> list[str]:
     n = settings.server.workers
     return [
         f"{n} workers: circuit breakers, deployment statistics and /admin/metrics are per worker "
+        "(/metrics sums them) "
         "(each worker learns upstream health on its own; acceptable, they converge within a few requests)",
         f"{n} workers: server.max_concurrent_requests applies to each worker "
         f"({settings.server.max_concurrent_requests} x {n} in total)",

@@ -49,7 +49,9 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     price map knows the upstream model by (``litellm_params.model`` or ``model_info.base_model``;
     None: never priced from a map). ``wildcard`` is set on the deployments of a wildcard group the
     catalog hands out when their upstream model name came from the request (so an upstream 404 is
-    the client's unknown model, not a misconfigured deployment).
+    the client's unknown model, not a misconfigured deployment). ``attributes`` are the upstream's
+    telemetry attributes (``gen_ai.provider.name``, ``server.address``, ``server.port``), set by the
+    app, which knows the adapters.
     """
 
     id: str
@@ -70,6 +72,7 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     params: Mapping[str, Any] = msgspec.field(default_factory=dict)
     price_model: str | None = None
     wildcard: bool = False
+    attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     def __repr__(self) -> str:
         """Never show the API key."""

@@ -65,14 +65,18 @@ def test_config_validate(tmp_path: Path) -> None:
 
 def test_config_docs_check_detects_staleness(tmp_path: Path) -> None:
     target = tmp_path / "configuration.md"
-    migration = tmp_path / "litellm-migration.md"
-    committed = (ROOT / "docs" / "litellm-migration.md").read_text()
-    migration.write_text(committed.replace("| `mcp_servers` |", "| x |"))
-    pages = ("--output", str(target), "--litellm-output", str(migration))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for page in ("litellm-migration.md", "observability.md"):
+        committed = (ROOT / "docs" / page).read_text()
+        block = committed.index("<!-- BEGIN generated")
+        (docs / page).write_text(committed[:block] + committed[block:].replace("| `", "| x`", 1))
+    pages = ("--output", str(target), "--docs-dir", str(docs))
     assert run("config", "docs", *pages, "--check").returncode == 1
     assert run("config", "docs", *pages).returncode == 0
     assert run("config", "docs", *pages, "--check").returncode == 0
-    assert migration.read_text() == committed
+    for page in ("litellm-migration.md", "observability.md"):
+        assert (docs / page).read_text() == (ROOT / "docs" / page).read_text()
     target.write_text(target.read_text() + "drift\n")
     assert run("config", "docs", *pages, "--check").returncode == 1
 

@@ -8,6 +8,7 @@ import anyio
 import msgspec
 import pytest
 
+from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_app.asgi_io import ClientDisconnected
 from routeiq_app.asgi_types import Message, Receive, Scope, Send
 from routeiq_app.surfaces.router import SurfaceRouter
@@ -46,7 +47,7 @@ def call(router: SurfaceRouter, path: str) -> list[Message]:
 
 
 def test_call_paths_go_to_their_handler_with_or_without_a_trailing_slash() -> None:
-    router = SurfaceRouter(fallback, {"/v1/chat/completions": ok})
+    router = SurfaceRouter(fallback, {"/v1/chat/completions": ok}, InMemoryMetrics())
     assert call(router, "/v1/chat/completions")[1]["body"] == b"handled"
     assert call(router, "/v1/chat/completions/")[1]["body"] == b"handled"
     assert call(router, "/v1/chat")[1]["body"] == b"fallback"
@@ -62,7 +63,7 @@ def test_call_paths_go_to_their_handler_with_or_without_a_trailing_slash() -> No
     ],
 )
 def test_errors_become_openai_bodies(exc: BaseException, status: int, code: str) -> None:
-    start, body = call(SurfaceRouter(fallback, {"/x": raising(exc)}), "/x")
+    start, body = call(SurfaceRouter(fallback, {"/x": raising(exc)}, InMemoryMetrics()), "/x")
     assert start["status"] == status
     error = msgspec.json.decode(body["body"])["error"]
     assert error["code"] == code
@@ -76,5 +77,5 @@ def test_an_error_after_the_response_started_sends_nothing_more() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise RuntimeError("late")
 
-    sent = call(SurfaceRouter(fallback, {"/x": half}), "/x")
+    sent = call(SurfaceRouter(fallback, {"/x": half}, InMemoryMetrics()), "/x")
     assert [m["type"] for m in sent] == ["http.response.start"]

@@ -17,6 +17,7 @@ import msgspec
 
 from routeiq_adapters.plugins._common import decode_body, split_frames, wants_usage
 from routeiq_adapters.plugins.deps import PluginDeps
+from routeiq_core import metric_names as names
 from routeiq_core.cache.assemble import StreamAssembler
 from routeiq_core.cache.entry import CachedResponse, replay_frames
 from routeiq_core.cache.keys import tenant_scope
@@ -108,7 +109,7 @@ class ResponseCachePlugin(BasePlugin, Generic[PlanT]):
         raise NotImplementedError
 
     def _count(self, result: str) -> None:
-        self._deps.metrics.increment("routeiq_cache_requests", 1.0, cache=self.cache_kind, result=result)
+        self._deps.metrics.increment(names.CACHE_REQUESTS, 1.0, cache=self.cache_kind, result=result)
 
     async def before_request(self, ctx: PluginContext) -> dict[str, Any] | ShortCircuit | None:
         """Answer from the cache on a hit; on a miss, remember the plan to store the answer later."""

@@ -9,6 +9,7 @@ from typing import Any, Literal, NoReturn
 import msgspec
 
 from routeiq_adapters.plugins.deps import PluginDeps
+from routeiq_core import metric_names as names
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError
 from routeiq_core.guardrails.errors import GuardrailUnavailableError
@@ -64,7 +65,7 @@ def enforce(
         return
     category = verdict.categories[0] if verdict.categories else "unspecified"
     metrics.increment(
-        "routeiq_guardrail_flags", 1.0, guardrail=guardrail, category=category, action=action, stage=stage
+        names.GUARDRAIL_FLAGS, 1.0, guardrail=guardrail, category=category, action=action, stage=stage
     )
     logger.info(
         "guardrail %s flagged the %s of request %s (categories: %s, action: %s)",
@@ -88,7 +89,7 @@ def guardrail_down(spec: PluginSpec, exc: GuardrailUnavailableError, metrics: Me
 
     A plain exception lets the manager apply ``continue`` (fail open) or ``quarantine``.
     """
-    metrics.increment("routeiq_guardrail_unavailable", 1.0, guardrail=spec.name)
+    metrics.increment(names.GUARDRAIL_UNAVAILABLE, 1.0, guardrail=spec.name)
     if spec.failure_mode is FailureMode.ABORT:
         raise exc
     raise GuardrailDownError(exc.message) from exc

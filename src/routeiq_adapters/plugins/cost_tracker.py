@@ -7,6 +7,7 @@ import logging
 import msgspec
 
 from routeiq_adapters.plugins.deps import PluginDeps
+from routeiq_core import metric_names as names
 from routeiq_core.errors import RouteIQError
 from routeiq_core.plugins.port import BasePlugin, Capability, FailureMode, PluginContext, PluginSpec
 from routeiq_core.providers import Usage
@@ -56,10 +57,10 @@ class CostTrackerPlugin(BasePlugin):
         if route is not None:
             labels = {"model_group": group, "deployment": route.deployment_id}
             metrics = self._deps.metrics
-            metrics.increment("routeiq_plugin_cost", ctx.cost, **labels)
-            metrics.increment("routeiq_plugin_tokens", float(usage.prompt_tokens), kind="prompt", **labels)
+            metrics.increment(names.PLUGIN_COST, ctx.cost, **labels)
+            metrics.increment(names.PLUGIN_TOKENS, float(usage.prompt_tokens), kind="prompt", **labels)
             metrics.increment(
-                "routeiq_plugin_tokens", float(usage.completion_tokens), kind="completion", **labels
+                names.PLUGIN_TOKENS, float(usage.completion_tokens), kind="completion", **labels
             )
         self._log(ctx, "ok", group, usage, ctx.cost if route else 0.0)
         return None

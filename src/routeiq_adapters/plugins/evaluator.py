@@ -10,6 +10,7 @@ import msgspec
 
 from routeiq_adapters.plugins._common import decode_body, resolve_deployment
 from routeiq_adapters.plugins.deps import PluginDeps
+from routeiq_core import metric_names as names
 from routeiq_core.errors import ConfigurationError, RouteIQError
 from routeiq_core.guardrails.evaluator import Evaluator, HeuristicEvaluator, LLMJudgeEvaluator
 from routeiq_core.plugins.port import BasePlugin, Capability, FailureMode, PluginContext, PluginSpec
@@ -79,7 +80,7 @@ class EvaluatorPlugin(BasePlugin):
         try:
             evaluation = await self._evaluator.evaluate(ctx.payload, answer)
         except RouteIQError as exc:
-            self._deps.metrics.increment("routeiq_evaluator_failures", 1.0, evaluator=self.config.kind)
+            self._deps.metrics.increment(names.EVALUATOR_FAILURES, 1.0, evaluator=self.config.kind)
             logger.warning("evaluator judge call failed for request %s: %s", ctx.request_id, exc.code)
             return None
         if evaluation is None:
@@ -87,7 +88,7 @@ class EvaluatorPlugin(BasePlugin):
         labels = {"evaluator": self.config.kind, "model_group": ctx.configured_group or "-"}
         if ctx.deployment is not None:
             labels["deployment"] = ctx.deployment.id
-        self._deps.metrics.observe("routeiq_quality_score", evaluation.score, **labels)
+        self._deps.metrics.observe(names.QUALITY_SCORE, evaluation.score, **labels)
         ctx.scratch(NAME)["score"] = evaluation.score
         if self._deps.feedback is not None:
             self._deps.feedback(ctx, evaluation.score)

@@ -8,6 +8,7 @@ import msgspec
 
 from routeiq_adapters.plugins._common import GuardAction, enforce
 from routeiq_adapters.plugins.deps import PluginDeps
+from routeiq_core import metric_names as names
 from routeiq_core.guardrails.chat_text import request_texts
 from routeiq_core.guardrails.injection import InjectionScorer
 from routeiq_core.guardrails.verdict import Action
@@ -54,7 +55,7 @@ class PromptInjectionGuardPlugin(BasePlugin):
         """Refuse (``block``) or record (``flag``) a request whose score reaches the threshold."""
         verdict = self._scorer.check(request_texts(ctx.payload, roles=self.config.roles))
         if verdict.score is not None:
-            self._deps.metrics.observe("routeiq_prompt_injection_score", verdict.score)
+            self._deps.metrics.observe(names.PROMPT_INJECTION_SCORE, verdict.score)
         enforce(
             verdict,
             guardrail=NAME,

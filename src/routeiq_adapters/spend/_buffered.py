@@ -12,6 +12,7 @@ import anyio
 
 from routeiq_adapters.spend._buckets import Bucket, Row, covered, fold, hour_of, merge, tally
 from routeiq_adapters.spend._schema import DbRow, to_rows
+from routeiq_core import metric_names as names
 from routeiq_core.access.spend import SpendFilter, SpendRecord, SpendReport, SpendTotals
 from routeiq_core.metrics import Metrics
 
@@ -88,7 +89,7 @@ class SQLSpendLedger(abc.ABC):
             return
         self.dropped_records += 1
         if self._metrics is not None:
-            self._metrics.increment("routeiq_spend_records_dropped")
+            self._metrics.increment(names.SPEND_RECORDS_DROPPED)
         if not self._dropping:
             self._dropping = True
             logger.error(
@@ -173,7 +174,7 @@ class SQLSpendLedger(abc.ABC):
     def _flush_failed(self, exc: Exception) -> None:
         self.flush_failures += 1
         if self._metrics is not None:
-            self._metrics.increment("routeiq_spend_flush_failures")
+            self._metrics.increment(names.SPEND_FLUSH_FAILURES)
         if not self._failing:
             self._failing = True
             logger.error(

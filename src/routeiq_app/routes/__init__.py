@@ -1,7 +1,8 @@
 """The admin API and health routes (the OpenAI API is a surface: :mod:`routeiq_app.surfaces.openai`).
 
 ``litellm_routes`` are LiteLLM proxy's management and health endpoints (``/key/*``, ``/team/*``,
-``/spend/logs``, ``/health*``), on the same services and RBAC as the admin API.
+``/spend/logs``, ``/health*``), on the same services and RBAC as the admin API. ``prometheus_metrics``
+is ``GET /metrics``.
 """
 
 from routeiq_app.routes.admin import deployments, metrics, reload_config, reload_router, routing_state
@@ -12,6 +13,7 @@ from routeiq_app.routes.health import live, ready
 from routeiq_app.routes.litellm_access import litellm_access_routes
 from routeiq_app.routes.litellm_health import litellm_health_routes
 from routeiq_app.routes.litellm_keys import litellm_key_routes
+from routeiq_app.routes.prometheus import prometheus_metrics
 
 admin_routes = (
     deployments,
@@ -26,4 +28,4 @@ admin_routes = (
 
 litellm_routes = (*litellm_health_routes, *litellm_key_routes, *litellm_access_routes)
 
-__all__ = ["admin_routes", "litellm_routes", "live", "ready"]
+__all__ = ["admin_routes", "litellm_routes", "live", "prometheus_metrics", "ready"]

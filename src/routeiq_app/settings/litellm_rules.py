@@ -46,8 +46,8 @@ STRATEGIES: Mapping[str, str] = MappingProxyType(
 
 CALLBACKS: Mapping[str, str] = MappingProxyType(
     {
-        "prometheus": "RouteIQ's Prometheus counters are served at /admin/metrics",
-        "otel": "RouteIQ exports OpenTelemetry as configured by the standard OTEL_* variables",
+        "prometheus": "RouteIQ serves Prometheus metrics at /metrics (the whole node)",
+        "otel": "RouteIQ does not export OpenTelemetry traces yet; its GenAI metrics are at /metrics",
     }
 )
 """Callbacks RouteIQ has a counterpart of (every other callback is a LiteLLM integration)."""
@@ -105,7 +105,7 @@ RULES: tuple[Rule, ...] = (
         "litellm_settings.callbacks",
         "ignored",
         "-",
-        "LiteLLM integrations; prometheus: /admin/metrics, otel: the OTEL_* variables",
+        "LiteLLM integrations; prometheus: /metrics; otel: no trace export yet (metrics at /metrics)",
     ),
     Rule("litellm_settings.success_callback", "ignored", "-", "as `callbacks`"),
     Rule("litellm_settings.failure_callback", "ignored", "-", "as `callbacks`"),
@@ -204,7 +204,7 @@ RULES: tuple[Rule, ...] = (
         "general_settings.alerting",
         "ignored",
         "-",
-        "RouteIQ has no alerting integrations; alert on /health/ready and /admin/metrics",
+        "RouteIQ has no alerting integrations; alert on /health/ready and /metrics",
     ),
     Rule("general_settings.alert_types", "ignored", "-", "as `alerting`"),
     Rule("general_settings.alerting_threshold", "ignored", "-", "as `alerting`"),

@@ -220,6 +220,17 @@ class ObservabilitySettings(_Section, frozen=True):
     service_name: Annotated[
         str, Meta(description="Service name in logs and telemetry. Also read from OTEL_SERVICE_NAME.")
     ] = "routeiq"
+    metrics_public: Annotated[
+        bool,
+        Meta(
+            description="Serve `GET /metrics` without a key. Off: a key with `metrics.read` (master key, "
+            "admin, viewer) is needed, as Prometheus' `authorization` scrape setting sends."
+        ),
+    ] = False
+    metrics_interval_s: Annotated[
+        PositiveFloat,
+        Meta(description="How often each worker publishes its metrics for the node's `/metrics` (seconds)."),
+    ] = 1.0
 
 
 class LiteLLMParams(_Section, frozen=True):

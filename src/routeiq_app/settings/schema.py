@@ -15,7 +15,8 @@ ENV_SEPARATOR = "__"
 CONFIG_ENV = "ROUTEIQ_CONFIG"
 # Set by `routeiq serve` for its worker processes (the pid to signal for a reload); not a setting.
 SUPERVISOR_ENV = "ROUTEIQ_SUPERVISOR_PID"
-INTERNAL_ENV = frozenset({CONFIG_ENV, SUPERVISOR_ENV})
+METRICS_DIR_ENV = "ROUTEIQ_METRICS_DIR"  # where `serve`'s workers publish their metrics for /metrics
+INTERNAL_ENV = frozenset({CONFIG_ENV, SUPERVISOR_ENV, METRICS_DIR_ENV})
 # Standard OpenTelemetry variables we honour, and the setting each one fills.
 OTEL_ENV_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("OTEL_SERVICE_NAME", ("observability", "service_name")),

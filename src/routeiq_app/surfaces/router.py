@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from routeiq_app.asgi_io import ClientDisconnected, send_json
 from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_app.errors import UNREADABLE_BODY, routeiq_error_body, unexpected_error_body
+from routeiq_core import metric_names as names
 from routeiq_core.errors import RouteIQError
+from routeiq_core.metrics import Metrics, Record, counter_recorder
+from routeiq_core.surfaces import OPENAI_SURFACE
 
 logger = logging.getLogger("routeiq.http")
 
@@ -24,43 +27,95 @@ logger = logging.getLogger("routeiq.http")
 class SurfaceRouter:
     """Sends a call path to its surface handler, anything else to ``fallback`` (Litestar).
 
+    Every HTTP response is counted in ``routeiq_requests`` by surface and status: a call path's
+    surface is given with it; other paths are named by their prefix (:func:`surface_of`).
+
     Args:
         fallback: The app serving every other path.
         routes: Exact path → ASGI handler (a trailing slash is ignored).
+        metrics: Where responses are counted.
+        surfaces: Exact path → the surface it belongs to (default ``openai``).
     """
 
-    def __init__(self, fallback: ASGIApp, routes: Mapping[str, ASGIApp]) -> None:
+    def __init__(
+        self,
+        fallback: ASGIApp,
+        routes: Mapping[str, ASGIApp],
+        metrics: Metrics,
+        surfaces: Mapping[str, str] | None = None,
+    ) -> None:
         self._fallback = fallback
         self._routes = dict(routes)
+        self._metrics = metrics
+        self._surfaces = dict(surfaces or {})
+        self._counted: dict[tuple[str, int], Record] = {}  # bounded: surfaces x status codes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Dispatch by path."""
-        path = scope.get("path", "")
-        handler = self._routes.get(path) if scope["type"] == "http" else None
-        if handler is None and path.endswith("/") and scope["type"] == "http":
-            handler = self._routes.get(path.rstrip("/"))
-        if handler is None:
+        if scope["type"] != "http":
             await self._fallback(scope, receive, send)
             return
-        started = False
+        path = scope.get("path", "")
+        key = path if path in self._routes else path.rstrip("/")
+        handler = self._routes.get(key)
+        status = 0
 
         async def tracked(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
             await send(message)
 
         try:
-            await handler(scope, receive, tracked)
-        except RouteIQError as exc:
-            await _answer_error(send, started, exc.status_code, routeiq_error_body(exc), exc.headers)
-        except ClientDisconnected:
-            logger.info("the request body could not be read on %s", path)
-            await _answer_error(send, started, 400, UNREADABLE_BODY, {})
-        except Exception:
-            request_id = scope.get("state", {}).get("request_id")
-            logger.exception("unhandled error on %s %s", scope.get("method"), path)
-            await _answer_error(send, started, 500, unexpected_error_body(request_id), {})
+            if handler is None:
+                await self._fallback(scope, receive, tracked)
+            else:
+                try:
+                    await handler(scope, receive, tracked)
+                except Exception as exc:
+                    await _answer_failure(scope, tracked, status != 0, exc)
+        finally:
+            surface = self._surfaces.get(key, OPENAI_SURFACE) if handler is not None else surface_of(path)
+            self._count(surface, status or 499)
+
+    def _count(self, surface: str, status: int) -> None:
+        record = self._counted.get((surface, status))
+        if record is None:
+            record = counter_recorder(self._metrics, names.REQUESTS, surface=surface, status=str(status))
+            if 100 <= status <= 599:
+                self._counted[(surface, status)] = record
+        record(1.0)
+
+
+async def _answer_failure(scope: Scope, send: Send, started: bool, exc: Exception) -> None:
+    """The response for a handler's exception: the error's own, 400 for an unreadable body, else 500."""
+    path = scope.get("path", "")
+    if isinstance(exc, RouteIQError):
+        await _answer_error(send, started, exc.status_code, routeiq_error_body(exc), exc.headers)
+    elif isinstance(exc, ClientDisconnected):
+        logger.info("the request body could not be read on %s", path)
+        await _answer_error(send, started, 400, UNREADABLE_BODY, {})
+    else:
+        request_id = scope.get("state", {}).get("request_id")
+        logger.error("unhandled error on %s %s", scope.get("method"), path, exc_info=exc)
+        await _answer_error(send, started, 500, unexpected_error_body(request_id), {})
+
+
+_PREFIXES = (
+    ("/v1/", OPENAI_SURFACE),
+    ("/admin/", "admin"),
+    ("/key/", "admin"),
+    ("/team/", "admin"),
+    ("/spend/", "admin"),
+    ("/health", "health"),
+    ("/metrics", "metrics"),
+    ("/schema", "schema"),
+)
+
+
+def surface_of(path: str) -> str:
+    """The surface of a path that is not a call path (a bounded set of names: never the path itself)."""
+    return next((surface for prefix, surface in _PREFIXES if path.startswith(prefix)), "other")
 
 
 async def _answer_error(

@@ -15,6 +15,7 @@ from typing import Literal
 
 import anyio
 
+from routeiq_core import metric_names as names
 from routeiq_core.access.quota import QuotaStore
 from routeiq_core.health import ComponentHealth
 from routeiq_core.metrics import Metrics
@@ -94,7 +95,7 @@ class OutageMonitor:
         self.transitions += 1
         if self._metrics is not None:
             self._metrics.increment(
-                "routeiq_quota_backend_transitions", from_state=old, to_state=new, policy=self.policy
+                names.QUOTA_BACKEND_TRANSITIONS, from_state=old, to_state=new, policy=self.policy
             )
 
     def health(self, name: str = "quota") -> ComponentHealth:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import anyio
 import msgspec
 
+from routeiq_core import metric_names as names
 from routeiq_core.access.errors import (
     BudgetExceededError,
     QuotaDataError,
@@ -228,8 +229,14 @@ class QuotaService:
             return self._outage(estimate)
         self._monitor.record_success()
         if isinstance(result, Refusal):
-            raise refusal_error(result)
+            error = refusal_error(result)
+            self._refused("budget" if isinstance(error, BudgetExceededError) else "rate")
+            raise error
         return QuotaTicket(reservation=result, estimate=estimate)
+
+    def _refused(self, reason: str) -> None:
+        if self._metrics is not None:
+            self._metrics.increment(names.QUOTA_REFUSALS, reason=reason)
 
     async def settle(
         self,
@@ -260,11 +267,11 @@ class QuotaService:
             except _STORE_FAILURES as exc:
                 self._monitor.record_failure(exc)
                 if self._metrics is not None:
-                    self._metrics.increment("routeiq_quota_settle_failures")
+                    self._metrics.increment(names.QUOTA_SETTLE_FAILURES)
                 logger.debug("quota settle failed; the estimate stays counted: %r", exc)
             except QuotaDataError as exc:  # this settlement's amounts, not the store: no outage
                 if self._metrics is not None:
-                    self._metrics.increment("routeiq_quota_settle_failures")
+                    self._metrics.increment(names.QUOTA_SETTLE_FAILURES)
                 logger.warning("quota settle refused; the estimate stays counted: %s", exc.message)
             else:
                 self._monitor.record_success()
@@ -275,11 +282,12 @@ class QuotaService:
 
     def _outage(self, estimate: Amounts) -> QuotaTicket:
         if self._monitor.policy == "fail_closed":
+            self._refused("unavailable")
             raise QuotaUnavailableError(
                 "Quota limits cannot be checked right now (the quota backend is unreachable); retry shortly."
             )
         if self._metrics is not None:
-            self._metrics.increment("routeiq_quota_unmetered_requests")
+            self._metrics.increment(names.QUOTA_UNMETERED_REQUESTS)
         return QuotaTicket(reservation=None, estimate=estimate, unmetered=True)
 
 

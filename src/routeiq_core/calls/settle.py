@@ -6,10 +6,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from routeiq_core import metric_names as names
 from routeiq_core.access.quota_service import QuotaService, QuotaTicket
 from routeiq_core.access.spend import SpendLedger, SpendRecord
 from routeiq_core.context import CallContext
-from routeiq_core.metrics import Metrics
+from routeiq_core.metrics import Metrics, RouteCounters
 from routeiq_core.providers import Usage
 
 logger = logging.getLogger("routeiq.access")
@@ -63,6 +64,7 @@ class Settlement:
         self._quota = quota
         self._spend = spend
         self._metrics = metrics
+        self._counters = RouteCounters(metrics, names.SPEND, names.USAGE_ESTIMATED)
         self._clock = clock
 
     async def settle(self, ctx: CallContext, ticket: QuotaTicket) -> None:
@@ -87,10 +89,10 @@ class Settlement:
             completion_tokens=usage.completion_tokens,
             cost=ctx.cost,
         )
-        labels = {"model_group": route.model_group, "deployment": route.deployment_id}
-        self._metrics.increment("routeiq_spend", ctx.cost, **labels)
+        spend, estimated = self._counters(route.model_group, route.deployment_id)
+        spend(ctx.cost)
         if ctx.usage_estimated:
-            self._metrics.increment("routeiq_usage_estimated", 1.0, **labels)
+            estimated(1.0)
         principal = ctx.principal
         await self._spend.record(
             SpendRecord(

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from routeiq_core import metric_names as names
 from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
 from routeiq_core.context import CallContext, RouteDecision
 from routeiq_core.errors import (
@@ -21,8 +22,9 @@ from routeiq_core.errors import (
     UpstreamTimeoutError,
 )
 from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay
+from routeiq_core.gateway.telemetry import UpstreamTelemetry
 from routeiq_core.gateway.types import GatewayResponse, GatewayStream
-from routeiq_core.metrics import Metrics
+from routeiq_core.metrics import Metrics, RouteCounters
 from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
 from routeiq_core.resilience.circuit_breaker import BreakerRegistry, CircuitBreaker
 from routeiq_core.resilience.retry import RetryPolicy
@@ -80,6 +82,8 @@ class Gateway:
         self._retry = retry
         self._metrics = metrics
         self.stats = stats
+        self._telemetry = UpstreamTelemetry(metrics, catalog)
+        self._token_counters = RouteCounters(metrics, names.PROMPT_TOKENS, names.COMPLETION_TOKENS)
         self._timeout_s = request_timeout_s
         self._rng = rng
         self._clock = clock
@@ -95,20 +99,23 @@ class Gateway:
         reply, route = await self._attempt(request, call, before_call)
         self.stats.ended(route.deployment_id)
         if reply.usage is not None:
-            self.record_usage(route, reply.usage)
+            self.record_usage(route, reply.usage, request.operation)
         return GatewayResponse(body=reply.body, usage=reply.usage, route=route)
 
     async def open_stream(self, request: CallContext, before_call: BeforeCall | None = None) -> GatewayStream:
         """Start a streaming request; failover happens until the first frame arrives."""
+        operation = request.operation
 
-        async def call(d: Deployment, timeout_s: float) -> tuple[Any, bytes | None, Deployment]:
+        async def call(d: Deployment, timeout_s: float) -> tuple[Any, bytes | None, Deployment, float]:
+            sent = self._clock()
             frames = self._clients[d.adapter].stream(
-                d, request.operation, self._payload(request, d), timeout_s=timeout_s
+                d, operation, self._payload(request, d), timeout_s=timeout_s
             )
             first = await open_first_frame(frames, timeout_s, d.id)
-            return frames, first, d
+            self._telemetry.first_chunk(d, operation, self._clock() - sent)
+            return frames, first, d, sent
 
-        (frames, first, deployment), route = await self._attempt(request, call, before_call)
+        (frames, first, deployment, sent), route = await self._attempt(request, call, before_call)
         ended = False
 
         def end() -> None:
@@ -116,9 +123,10 @@ class Gateway:
             if not ended:
                 ended = True
                 self.stats.ended(deployment.id)
+                self._telemetry.attempt(deployment, operation, self._clock() - sent)
 
         def on_usage(usage: Usage) -> None:
-            self.record_usage(route, usage)
+            self.record_usage(route, usage, operation)
             stream.usage = usage
 
         def on_events(count: int) -> None:
@@ -142,12 +150,13 @@ class Gateway:
         stream = GatewayStream(route=route, frames=relayed, aclose=aclose)
         return stream
 
-    def record_usage(self, route: RouteDecision, usage: Usage) -> None:
-        """Account a call's tokens per deployment (usage-based routing and the token counters)."""
+    def record_usage(self, route: RouteDecision, usage: Usage, operation: Operation) -> None:
+        """Account a call's tokens per deployment (usage-based routing, the token counters and usage)."""
         self.stats.add_tokens(route.deployment_id, usage.total_tokens)
-        labels = {"model_group": route.model_group, "deployment": route.deployment_id}
-        self._metrics.increment("routeiq_prompt_tokens", usage.prompt_tokens, **labels)
-        self._metrics.increment("routeiq_completion_tokens", usage.completion_tokens, **labels)
+        self._telemetry.tokens(route.deployment_id, operation, usage)
+        prompt, completion = self._token_counters(route.model_group, route.deployment_id)
+        prompt(usage.prompt_tokens)
+        completion(usage.completion_tokens)
 
     def _payload(self, request: CallContext, d: Deployment) -> dict[str, Any]:
         payload = {**request.payload, "model": d.upstream_model}
@@ -161,7 +170,7 @@ class Gateway:
 
     def _stream_failed(self, d: Deployment, route: RouteDecision, exc: UpstreamError) -> None:
         self._breakers.get(d.id).record_failure()
-        self._metrics.increment("routeiq_stream_failures", model_group=route.model_group, deployment=d.id)
+        self._metrics.increment(names.STREAM_FAILURES, model_group=route.model_group, deployment=d.id)
         logger.warning("stream from %s failed after its first frame: %s", d.id, exc.message)
 
     async def _attempt(
@@ -180,7 +189,7 @@ class Gateway:
             if group.name in tried:
                 continue
             if tried:
-                self._count("routeiq_fallbacks", request, from_group=labels[-1], to_group=_label(group))
+                self._count(names.FALLBACKS, request, from_group=labels[-1], to_group=_label(group))
             tried.append(group.name)
             labels.append(_label(group))
             result = await self._try_group(group, request, call, progress)
@@ -233,6 +242,7 @@ class Gateway:
                 result = await call(d, max(0.001, min(d.timeout_s, progress.deadline - started)))
             except UpstreamError as exc:
                 self.stats.ended(d.id)
+                self._telemetry.attempt(d, request.operation, self._clock() - started, _error_type(exc))
                 progress.last_error = exc
                 if exc.is_context_overflow:
                     breaker.release_probe()
@@ -244,9 +254,7 @@ class Gateway:
                 self.stats.observe(d.id, self._clock() - started, ok=False)
                 self._report(request, False, None)
                 breaker.record_failure()
-                self._count(
-                    "routeiq_upstream_failures", request, deployment=d.id, status=str(exc.status_code)
-                )
+                self._count(names.UPSTREAM_FAILURES, request, deployment=d.id, status=str(exc.status_code))
                 logger.warning(
                     "attempt %d on %s failed (%s): %s", progress.attempts, d.id, exc.status_code, exc.message
                 )
@@ -255,8 +263,7 @@ class Gateway:
                 self.stats.ended(d.id)
                 breaker.release_probe()
                 raise
-            self.stats.observe(d.id, self._clock() - started, ok=True)
-            self._report(request, True, self._clock() - started)
+            self._succeeded(d, request, self._clock() - started)
             breaker.record_success()
             if self._served is not None:  # e.g. conversation affinity learns who actually served
                 await self._served.on_routed(group, request, d.id)
@@ -269,6 +276,12 @@ class Gateway:
             return result, route
         return None
 
+    def _succeeded(self, d: Deployment, request: CallContext, elapsed: float) -> None:
+        self.stats.observe(d.id, elapsed, ok=True)
+        self._report(request, True, elapsed)
+        if not request.stream:  # a stream's duration is recorded when it ends
+            self._telemetry.attempt(d, request.operation, elapsed)
+
     def _report(self, context: CallContext, ok: bool, latency_s: float | None) -> None:
         """Strategies that learn from outcomes (experiments, bandits) hear about every attempt."""
         if self._learner is not None:
@@ -280,7 +293,7 @@ class Gateway:
         if self._clock() + wait >= progress.deadline:
             breaker.release_probe()
             return False
-        self._count("routeiq_retries", request)
+        self._count(names.RETRIES, request)
         await self._sleep(wait)
         return True
 
@@ -298,7 +311,7 @@ class Gateway:
                     param="messages",
                     code="context_length_exceeded",
                 )
-            self._count("routeiq_context_window_fallbacks", request, from_group=_label(group))
+            self._count(names.CONTEXT_WINDOW_FALLBACKS, request, from_group=_label(group))
             return usable
         return [group]
 
@@ -357,6 +370,11 @@ def _deployment_fault(d: Deployment, exc: UpstreamError) -> bool:
     if d.wildcard and exc.status_code == _CLIENT_MODEL_FAULT:
         return False
     return exc.status_code in _DEPLOYMENT_FAULTS
+
+
+def _error_type(exc: UpstreamError) -> str:
+    """``error.type`` of a failed attempt: ``timeout``, or the upstream's status code."""
+    return "timeout" if exc.error_type == "timeout_error" else str(exc.status_code)
 
 
 def _label(group: ModelGroup) -> str:

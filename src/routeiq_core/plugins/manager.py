@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 
+from routeiq_core import metric_names as names
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import ConfigurationError, RouteIQError
 from routeiq_core.health import ComponentHealth
@@ -242,9 +243,7 @@ class PluginManager:
             if isinstance(exc, CapabilityError | PluginFailedError):
                 self._failed(plugin, hook, exc)
                 return None
-            self._metrics.increment(
-                "routeiq_plugin_refusals", 1.0, plugin=plugin.spec.name, code=str(exc.code)
-            )
+            self._metrics.increment(names.PLUGIN_REFUSALS, 1.0, plugin=plugin.spec.name, code=str(exc.code))
             logger.info("plugin %s refused the request: %s", plugin.spec.name, exc.code)
             raise
         except Exception as exc:
@@ -254,12 +253,12 @@ class PluginManager:
     def _failed(self, plugin: Plugin, hook: str, exc: BaseException) -> None:
         name = plugin.spec.name
         self._failures[name] = self._failures.get(name, 0) + 1
-        self._metrics.increment("routeiq_plugin_failures", 1.0, plugin=name, hook=hook)
+        self._metrics.increment(names.PLUGIN_FAILURES, 1.0, plugin=name, hook=hook)
         logger.error("plugin %s failed in %s: %r", name, hook, exc)
         mode = plugin.spec.failure_mode
         if mode is FailureMode.ABORT:
             raise PluginFailedError(f"Plugin {name!r} failed in {hook}; the request was stopped.") from exc
         if mode is FailureMode.QUARANTINE and self._failures[name] >= plugin.spec.quarantine_after:
             self.quarantined.add(name)
-            self._metrics.increment("routeiq_plugin_quarantines", 1.0, plugin=name)
+            self._metrics.increment(names.PLUGIN_QUARANTINES, 1.0, plugin=name)
             logger.error("plugin %s quarantined after %d failures", name, self._failures[name])

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from routeiq_core import metric_names as names
 from routeiq_core.metrics import Metrics
 
 logger = logging.getLogger("routeiq.breaker")
@@ -158,9 +159,7 @@ def reporting_transitions(metrics: Metrics) -> Transition:
     """A transition hook that counts and logs every breaker move."""
 
     def report(key: str, old: BreakerState, new: BreakerState) -> None:
-        metrics.increment(
-            "routeiq_breaker_transitions", deployment=key, from_state=old.value, to_state=new.value
-        )
+        metrics.increment(names.BREAKER_TRANSITIONS, deployment=key, from_state=old.value, to_state=new.value)
         log = logger.warning if new is BreakerState.OPEN else logger.info
         log("circuit breaker of %s: %s -> %s", key, old.value, new.value)
 
