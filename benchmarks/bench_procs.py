@@ -129,6 +129,10 @@ def _litellm_config(tmp: Path, upstream: str) -> Path:
     return path
 
 
+TRACED = {"ROUTEIQ_OBSERVABILITY__TRACING": "on", "OTEL_TRACES_EXPORTER": "none"}
+"""Tracing on with the OpenTelemetry SDK making every span, and no exporter: the cost of tracing itself."""
+
+
 @contextlib.contextmanager
 def start_targets(here: Path, *, litellm: str | None, smoke: bool) -> Iterator[dict[str, Proc]]:
     """Every target, ready, in a fixed order; all stopped on exit."""
@@ -153,13 +157,15 @@ def start_targets(here: Path, *, litellm: str | None, smoke: bool) -> Iterator[d
             procs["floor"] = Proc(
                 "floor", floor, f"http://127.0.0.1:{port}{chat}", f"http://127.0.0.1:{port}/", False
             )
-            for workers in (1,) if smoke else (1, 2):
+            variants = [("routeiq", 1, {}), ("routeiq traced", 1, TRACED)]
+            if not smoke:
+                variants.append(("routeiq x2", 2, {}))
+            for name, workers, env in variants:
                 port = free_port()
-                name = "routeiq" if workers == 1 else f"routeiq x{workers}"
                 cmd = [sys.executable, "-m", "routeiq_app.cli", "serve", "--port", str(port),
                        "--config", str(_routeiq_config(tmp, upstream, workers))]  # fmt: skip
                 base = f"http://127.0.0.1:{port}"
-                procs[name] = Proc(name, _spawn(cmd), base + chat, base + "/health/ready", True)
+                procs[name] = Proc(name, _spawn(cmd, env), base + chat, base + "/health/ready", True)
             if litellm:
                 port = free_port()
                 cmd = [

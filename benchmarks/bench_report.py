@@ -28,6 +28,9 @@ def summarize(
     routeiq, floor, litellm = (_cell(results, t, "chat 1KB c=16") for t in ("routeiq", "floor", "litellm"))
     if routeiq and floor:
         ratios["routeiq/floor rps c=16"] = round(routeiq.rps / floor.rps, 3)
+    traced = _cell(results, "routeiq traced", "chat 1KB c=16")
+    if routeiq and traced:
+        ratios["routeiq traced/routeiq rps c=16"] = round(traced.rps / routeiq.rps, 3)
     if routeiq and litellm and litellm.rps:
         ratios["routeiq/litellm rps c=16"] = round(routeiq.rps / litellm.rps, 1)
     ttft_direct = streams.get("direct", {}).get("ttft_p50_ms")

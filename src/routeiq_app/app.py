@@ -17,6 +17,7 @@ from routeiq_app.asgi_types import ASGIApp
 from routeiq_app.container import Container
 from routeiq_app.errors import exception_handlers
 from routeiq_app.middleware import (
+    AuditSourceMiddleware,
     BackpressureMiddleware,
     CorsMiddleware,
     DrainMiddleware,
@@ -25,11 +26,12 @@ from routeiq_app.middleware import (
 from routeiq_app.routes import admin_routes, litellm_routes, live, prometheus_metrics, ready
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
+from routeiq_app.surfaces.anthropic import anthropic_descriptions, anthropic_routes
 from routeiq_app.surfaces.openai import call_descriptions, get_model, list_models, openai_routes
 from routeiq_app.surfaces.router import SurfaceRouter
 from routeiq_core import __version__
 from routeiq_core.access import Principal
-from routeiq_core.surfaces import OPENAI_SURFACE
+from routeiq_core.surfaces import ANTHROPIC_SURFACE, OPENAI_SURFACE
 
 logger = logging.getLogger("routeiq.app")
 
@@ -77,6 +79,7 @@ def create_app(container: Container | None = None) -> Litestar:
     reader = container.http_reader()
     access = container.call_access()
     call_routes = openai_routes(container.calls(), reader, settings.server.max_request_body_bytes)
+    messages_routes = anthropic_routes(container.calls(), reader, settings.server.max_request_body_bytes)
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
         return await access.identify(reader.credentials(request.scope))  # type: ignore[arg-type]
@@ -91,6 +94,7 @@ def create_app(container: Container | None = None) -> Litestar:
             *admin_routes,
             *litellm_routes,
             *call_descriptions,
+            *anthropic_descriptions,
         ],
         dependencies={
             "readiness": _provide(container.readiness),
@@ -100,13 +104,15 @@ def create_app(container: Container | None = None) -> Litestar:
             "key_store": _provide(container.key_store),
             "key_hasher": _provide(container.key_hasher),
             "team_service": _provide(container.team_service),
+            "audit_trail": _provide(container.audit_trail),
             "policy_engine": _provide(container.policy_engine),
             "spend_ledger": _provide(container.spend_ledger),
+            "request_log": _provide(container.request_log),
             "call_access": _provide(container.call_access),
             "http_reader": _provide(container.http_reader),
             "model_routing": _provide(container.model_routing),
             "breakers": _provide(container.breakers),
-            "metrics": _provide(container.metrics),
+            "metrics": _provide(container.memory_metrics),
             "stats": _provide(container.stats),
             "selected_strategy": _provide(container.selected_strategy),
             "limiter": _provide(container.limiter),
@@ -121,10 +127,11 @@ def create_app(container: Container | None = None) -> Litestar:
     )
     app.state.container = container
     routed = SurfaceRouter(
-        cast(ASGIApp, app.asgi_handler),
-        call_routes,
+        AuditSourceMiddleware(cast(ASGIApp, app.asgi_handler), reader),
+        {**call_routes, **messages_routes},
         container.metrics(),
-        dict.fromkeys(call_routes, OPENAI_SURFACE),
+        {**dict.fromkeys(call_routes, OPENAI_SURFACE), **dict.fromkeys(messages_routes, ANTHROPIC_SURFACE)},
+        tracer=container.tracer(),
     )
     wrapped = _wrap(routed, container, settings)
     app.asgi_handler = cast(LitestarASGIApp, wrapped)

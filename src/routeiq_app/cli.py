@@ -1,4 +1,4 @@
-"""The ``routeiq`` command: serve, config validate/docs/import-litellm, --version."""
+"""The ``routeiq`` command: serve, config validate/docs/import-litellm, migrate, audit, --version."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from routeiq_app import cli_migrate, cli_routing, serving
+from routeiq_app import cli_audit, cli_migrate, cli_routing, serving
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.docs_pages import BLOCKS, with_block
 from routeiq_app.serving import per_worker_notes
@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument(
         "--docs-dir",
         default=DEFAULT_DOCS_DIR,
-        help=f"folder of the pages with generated tables: {', '.join(BLOCKS)} (default: {DEFAULT_DOCS_DIR})",
+        help=f"folder of the pages with generated tables: {', '.join(sorted({b[0] for b in BLOCKS}))} "
+        f"(default: {DEFAULT_DOCS_DIR})",
     )
     docs.add_argument("--check", action="store_true", help="exit 1 if a page is out of date")
     docs.set_defaults(run=_docs)
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     converter.set_defaults(run=_import_litellm)
     cli_routing.register(sub)
     cli_migrate.register(sub)
+    cli_audit.register(sub)
     return parser
 
 
@@ -104,10 +106,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _docs(args: argparse.Namespace) -> int:
     pages = {Path(args.output): render_reference()}
-    for page, (name, render) in BLOCKS.items():
+    for page, name, render in BLOCKS:
         target = Path(args.docs_dir) / page
         try:
-            pages[target] = with_block(target.read_text(encoding="utf-8"), name, render())
+            text = pages[target] if target in pages else target.read_text(encoding="utf-8")
+            pages[target] = with_block(text, name, render())
         except (OSError, ValueError) as exc:
             print(f"{target}: {exc}", file=sys.stderr)
             return 1

@@ -1,4 +1,4 @@
-"""``routeiq migrate``: create or upgrade the key, team and spend tables, then exit.
+"""``routeiq migrate``: create or upgrade the key, team, spend, request log and audit tables, then exit.
 
 What a Kubernetes initContainer or Job runs before the gateway's pods start. The container builds the
 stores exactly as ``serve`` does, and each creates or migrates its tables as it would at startup, so
@@ -26,11 +26,17 @@ import asyncpg  # type: ignore[import-untyped]
 from dependency_injector import providers
 
 from routeiq_adapters._schema import Component
+from routeiq_adapters.audit import PostgresAuditStore, SQLiteAuditStore
+from routeiq_adapters.audit._codec import COMPONENT as AUDIT
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
+from routeiq_adapters.request_log import PostgresRequestLog, SQLiteRequestLog
+from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
 from routeiq_adapters.teams._codec import COMPONENT as TEAMS
 from routeiq_app.access_setup import IN_MEMORY, sqlite_path
+from routeiq_app.audit_setup import audit_backend
 from routeiq_app.container import Container
+from routeiq_app.request_log_setup import request_log_backend
 from routeiq_app.settings import Settings
 from routeiq_app.settings.loader import load_settings_with_notices
 from routeiq_app.settings.schema import CONFIG_ENV
@@ -44,7 +50,7 @@ _TRANSIENT = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.TooM
 
 
 class SchemaStore(Protocol):
-    """What migrating needs of a store: the key, team and spend stores all have it."""
+    """What migrating needs of a store: the key, team and spend stores and the SQL request logs have it."""
 
     async def ensure_schema(self) -> None:
         """Open the database and create or migrate the schema."""
@@ -72,10 +78,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``migrate`` to the ``routeiq`` command."""
     migrate = subparsers.add_parser(
         "migrate",
-        help="create or upgrade the key, team and spend tables, then exit",
-        description="Create or upgrade the key, team and spend tables of the configured backend, as "
-        "`serve` would at startup, then exit: 0 migrated (or nothing to migrate), 1 a database failed "
-        "or stayed unreachable, 2 configuration problems. Safe to run repeatedly and concurrently.",
+        help="create or upgrade the key, team, spend, request log and audit tables, then exit",
+        description="Create or upgrade the key, team, spend, request log and audit tables of the configured "
+        "backends, as `serve` would at startup, then exit: 0 migrated (or nothing to migrate), 1 a "
+        "database failed or stayed unreachable, 2 configuration problems. Safe to run repeatedly and "
+        "concurrently.",
     )
     migrate.add_argument("--config", help=f"YAML settings file (default: ${CONFIG_ENV})")
     migrate.add_argument(
@@ -109,7 +116,7 @@ def migrate_command(args: argparse.Namespace) -> int:
         print(f"keys, teams, spend: in memory (keys.sqlite_path {IN_MEMORY!r}); nothing to migrate")
         return 0
     targets = _targets(settings)
-    redact = redactor(keys.postgres_dsn if keys.backend == "postgres" else None)
+    redact = redactor(keys.postgres_dsn)  # the key store's, which a PostgreSQL request log uses too
     status: int = anyio.run(_migrate, targets, args.wait, redact)
     return status
 
@@ -123,6 +130,12 @@ def _targets(settings: Settings) -> list[Target]:
             ("teams", container.team_store(), TEAMS),
             ("spend", container.spend_ledger(), SPEND),
         ]
+        log = container.request_log()
+        if isinstance(log, SQLiteRequestLog | PostgresRequestLog):  # not off, not in memory
+            stores.append(("requests", log, REQUESTS))
+        audit = container.audit_store()
+        if isinstance(audit, SQLiteAuditStore | PostgresAuditStore):  # not off, not in memory
+            stores.append(("audit", audit, AUDIT))
     except ValueError as exc:
         raise ConfigurationError([str(exc)]) from exc
     return [Target(name, store, _where(settings, name), latest_version(c)) for name, store, c in stores]
@@ -130,7 +143,12 @@ def _targets(settings: Settings) -> list[Target]:
 
 def _where(settings: Settings, name: str) -> str:
     keys = settings.keys
-    if keys.backend == "postgres":
+    backend: str | None = keys.backend
+    if name == "requests":
+        backend = request_log_backend(settings)
+    elif name == "audit":
+        backend = audit_backend(settings)
+    if backend == "postgres":
         return f"postgres {postgres_endpoint(keys.postgres_dsn or '')} schema {keys.postgres_schema}"
     return f"sqlite {Path(sqlite_path(settings, name)).resolve()}"
 

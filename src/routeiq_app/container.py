@@ -15,7 +15,7 @@ from routeiq_adapters.metrics.node import run_node_metrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
-from routeiq_app import metrics_setup
+from routeiq_app import audit_setup, metrics_setup, otel_setup, request_log_setup
 from routeiq_app.access_setup import (
     anonymous_principal,
     close_quota_store,
@@ -84,7 +84,13 @@ class Container(containers.DeclarativeContainer):
     limiter = providers.Singleton(ConcurrencyLimiter, limit=_server.max_concurrent_requests)
 
     catalog = providers.Singleton(build_catalog, settings=settings)
-    metrics = providers.Singleton(InMemoryMetrics)
+    memory_metrics = providers.Singleton(InMemoryMetrics)
+    # OpenTelemetry (the `otel` extra): providers only when tracing / OTel metrics are on.
+    span_pipeline = providers.Singleton(otel_setup.span_pipeline, settings)
+    meter_provider = providers.Singleton(otel_setup.meter_provider, settings)
+    tracer = providers.Singleton(otel_setup.tracer, span_pipeline)
+    otel_lifecycle = providers.Resource(otel_setup.run_otel, span_pipeline, meter_provider)
+    metrics = providers.Singleton(otel_setup.emitted_metrics, memory_metrics, meter_provider)
     rng = providers.Singleton(random.Random, settings.provided.routing.seed)
 
     breaker_sync = providers.Singleton(
@@ -103,7 +109,7 @@ class Container(containers.DeclarativeContainer):
     node_metrics = providers.Singleton(
         metrics_setup.node_metrics,
         settings,
-        providers.Callable(metrics_setup.worker_state, metrics, limiter, breakers, catalog),
+        providers.Callable(metrics_setup.worker_state, memory_metrics, limiter, breakers, catalog),
     )
     node_metrics_task = providers.Resource(run_node_metrics, node_metrics)
     retry = providers.Singleton(
@@ -153,6 +159,8 @@ class Container(containers.DeclarativeContainer):
         stats=stats,
         request_timeout_s=_resilience.request_timeout_s,
         rng=rng,
+        tracer=tracer,
+        capture_content=settings.provided.observability.capture_content,
     )
 
     # Access: keys, policy, quota, spend (every call goes through the call use case, below).
@@ -174,13 +182,20 @@ class Container(containers.DeclarativeContainer):
     team_store = providers.Singleton(team_store, settings)
     team_store_lifecycle = providers.Resource(open_team_store, team_store)
     limits_unavailable = providers.Callable(limits_unavailable, settings)
-    team_service = providers.Singleton(TeamService, store=team_store, limits_unavailable=limits_unavailable)
+    # The audit log: admin changes, reloads, auth failures and refusals (signed checkpoints).
+    audit_store = providers.Singleton(audit_setup.audit_store, settings)
+    audit_trail = providers.Singleton(audit_setup.audit_trail, settings, audit_store)
+    audit_lifecycle = providers.Resource(audit_setup.run_audit_trail, audit_trail, audit_store, settings)
+    team_service = providers.Singleton(
+        TeamService, store=team_store, limits_unavailable=limits_unavailable, audit=audit_trail
+    )
     key_service = providers.Singleton(
         KeyService,
         store=cached_keys,
         hasher=key_hasher,
         teams=team_store,
         limits_unavailable=limits_unavailable,
+        audit=audit_trail,
     )
     policy_engine = providers.Singleton(PolicyEngine.from_config, settings.provided.policy)
     quota_store = providers.Singleton(quota_store, settings)
@@ -198,6 +213,9 @@ class Container(containers.DeclarativeContainer):
     )
     spend_ledger = providers.Singleton(spend_ledger, settings, metrics)
     spend_ledger_lifecycle = providers.Resource(run_spend_ledger, spend_ledger)
+    request_log = providers.Singleton(request_log_setup.request_log, settings, metrics)
+    request_log_lifecycle = providers.Resource(request_log_setup.run_request_log, request_log)
+    request_journal = providers.Singleton(request_log_setup.request_journal, settings, request_log)
     call_access = providers.Singleton(
         CallAccess,
         authenticator=authenticator,
@@ -206,6 +224,7 @@ class Container(containers.DeclarativeContainer):
         catalog=catalog,
         teams=team_store,
         team_cache_ttl_s=_keys.cache_ttl_s,
+        audit=audit_trail,
     )
     settlement = providers.Singleton(Settlement, quota=quota_service, spend=spend_ledger, metrics=metrics)
     http_reader = providers.Singleton(
@@ -235,6 +254,8 @@ class Container(containers.DeclarativeContainer):
         plugins=plugin_manager,
         settlement=settlement,
         routed=model_routing.provided.routed,
+        tracer=tracer,
+        journal=request_journal,
     )
 
     health_checks = providers.Callable(

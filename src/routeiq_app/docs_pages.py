@@ -7,12 +7,12 @@ the code (``routeiq config docs --check``, and a test, fail when it has).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from collections.abc import Callable
 
 from routeiq_adapters.metrics.prometheus import prometheus_name
 from routeiq_app.settings.litellm_rules import render_migration_table
 from routeiq_core.metric_names import METRICS
+from routeiq_core.span_names import SPAN_ATTRIBUTES
 
 END = "<!-- END generated -->"
 
@@ -36,13 +36,21 @@ def render_metrics_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKS: Mapping[str, tuple[str, Callable[[], str]]] = MappingProxyType(
-    {
-        "litellm-migration.md": ("the LiteLLM keys", render_migration_table),
-        "observability.md": ("the metrics", render_metrics_table),
-    }
+def render_span_attributes_table() -> str:
+    """Every span attribute: its key, type, the spans that carry it, and its meaning."""
+    lines = ["| Attribute | Type | Spans | Meaning |", "|---|---|---|---|"]
+    for spec in SPAN_ATTRIBUTES:
+        spans = ", ".join(f"`{span}`" for span in spec.spans)
+        lines.append(f"| `{spec.key}` | {spec.type} | {spans} | {spec.description} |")
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS: tuple[tuple[str, str, Callable[[], str]], ...] = (
+    ("litellm-migration.md", "the LiteLLM keys", render_migration_table),
+    ("observability.md", "the metrics", render_metrics_table),
+    ("observability.md", "the span attributes", render_span_attributes_table),
 )
-"""Page (under ``docs/``) → its generated block's name and renderer."""
+"""(page under ``docs/``, block name, renderer) of every generated block."""
 
 
 def with_block(page: str, name: str, content: str) -> str:

@@ -7,11 +7,14 @@ loopback, and several workers counting quotas each on their own while limits exi
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Mapping
 
 import anyio
 
 from routeiq_app.access_setup import key_store, team_store
+from routeiq_app.audit_setup import audit_problems
+from routeiq_app.otel_setup import otel_problems
 from routeiq_app.settings import Settings
 from routeiq_app.settings.schema import env_name
 
@@ -29,6 +32,8 @@ def startup_problems(settings: Settings, flags: Mapping[str, bool] | None = None
     given = flags or {}
     problems = [bind_problem(settings, host_flag=given.get("host", False))]
     problems.append(worker_state_problem(settings, workers_flag=given.get("workers", False)))
+    problems += otel_problems(settings, os.environ)
+    problems += audit_problems(settings)
     return [p for p in problems if p]
 
 

@@ -19,6 +19,7 @@ from routeiq_core.access.principal import Principal
 from routeiq_core.catalog import Deployment, ModelGroup
 from routeiq_core.providers import Operation, Usage
 from routeiq_core.surfaces import LIBRARY_SURFACE
+from routeiq_core.tracing import NOOP_SPAN, Span
 
 
 class RouteDecision(msgspec.Struct, kw_only=True):
@@ -53,6 +54,7 @@ class CallContext(msgspec.Struct, kw_only=True):
         stream: Whether the answer streams.
         client_wants_usage: Whether a streamed answer should end with a usage chunk.
         model: The model name asked for; after a routed name or a policy rewrite, the served one.
+        requested_model: The model name exactly as the client asked for it.
         group: The model group serving the call, resolved once.
         tags: Routing tags (from the client and from policy rules).
         conversation_id: Keeps a conversation on one deployment (affinity, experiments).
@@ -61,10 +63,15 @@ class CallContext(msgspec.Struct, kw_only=True):
         max_tokens: The output cap the request sets, if any.
         routed: The trained router's choice, when ``model`` was a routed name.
         deployment: The deployment of the current (finally the serving) attempt.
+        attempts: Upstream attempts made so far (answered or not).
         route: Where the call went, once a deployment answered.
         usage: Tokens used (reported by the upstream, or estimated: see ``usage_estimated``).
         usage_estimated: True when the upstream reported no usage (a cut stream, say).
         cost: What the call cost, computed once from the serving deployment's prices.
+        first_chunk_at: Unix time a stream's first frame arrived from the upstream.
+        trace_id: The W3C trace id of the call (32 hex digits), when tracing is on.
+        span: The call's span (the HTTP server span, say): upstream attempts are its children.
+        short_circuited: True when a plugin answered (a cache hit) and no upstream was called.
         state: Per-plugin scratch space, keyed by plugin name.
         response_headers: Headers plugins add to the answer.
     """
@@ -79,6 +86,7 @@ class CallContext(msgspec.Struct, kw_only=True):
     stream: bool = False
     client_wants_usage: bool = False
     model: str = ""
+    requested_model: str = ""
     group: ModelGroup | None = None
     tags: tuple[str, ...] = ()
     conversation_id: str | None = None
@@ -87,10 +95,15 @@ class CallContext(msgspec.Struct, kw_only=True):
     max_tokens: int | None = None
     routed: RoutedChoice | None = None
     deployment: Deployment | None = None
+    attempts: int = 0
     route: RouteDecision | None = None
     usage: Usage | None = None
     usage_estimated: bool = False
     cost: float = 0.0
+    first_chunk_at: float | None = None
+    trace_id: str | None = None
+    span: Span = NOOP_SPAN
+    short_circuited: bool = False
     state: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
     response_headers: dict[str, str] = msgspec.field(default_factory=dict)
 

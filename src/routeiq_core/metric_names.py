@@ -82,6 +82,8 @@ QUALITY_SCORE = "routeiq_quality_score"
 PROMPT_INJECTION_SCORE = "routeiq_prompt_injection_score"
 SPEND_RECORDS_DROPPED = "routeiq_spend_records_dropped"
 SPEND_FLUSH_FAILURES = "routeiq_spend_flush_failures"
+REQUEST_LOG_RECORDS_DROPPED = "routeiq_request_log_records_dropped"
+REQUEST_LOG_FLUSH_FAILURES = "routeiq_request_log_flush_failures"
 
 
 def _counter(name: str, unit: str, labels: tuple[str, ...], description: str) -> MetricSpec:
@@ -206,6 +208,13 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     _counter(SPEND_RECORDS_DROPPED, "{record}", (), "Spend records dropped because the buffer was full."),
     _counter(SPEND_FLUSH_FAILURES, "{flush}", (), "Spend ledger flushes that failed (retried later)."),
+    _counter(
+        REQUEST_LOG_RECORDS_DROPPED,
+        "{record}",
+        (),
+        "Request log records dropped (the oldest first) because the buffer was full.",
+    ),
+    _counter(REQUEST_LOG_FLUSH_FAILURES, "{flush}", (), "Request log flushes that failed (retried later)."),
 )
 
 BY_NAME: Mapping[str, MetricSpec] = MappingProxyType({spec.name: spec for spec in METRICS})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
@@ -42,20 +42,37 @@ class ProviderClient(Protocol):
     """
 
     async def send(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
-        """Make one non-streaming call, bounded by ``timeout_s``."""
+        """Make one non-streaming call, bounded by ``timeout_s``.
+
+        ``headers`` are extra request headers for the upstream (the W3C trace context); adapters
+        that speak HTTP send them, others may ignore them.
+        """
         ...
 
     def stream(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
         r"""Stream one call as chunks of one or more complete SSE frames (``data: {...}\\n\\n``).
 
         ``[DONE]`` is excluded. All frames of one upstream read may come as one chunk, which the
         gateway forwards with one write.
 
-        ``timeout_s`` bounds the wait for the first frame and for each later one. Closing the
+        ``timeout_s`` bounds the wait for the first frame and for each later one; ``headers`` as
+        for :meth:`send`. Closing the
         iterator early (client gone) must cancel the upstream request.
         """
         ...

@@ -6,5 +6,8 @@ LIBRARY_SURFACE = "library"
 OPENAI_SURFACE = "openai"
 """The OpenAI API (chat completions, completions, embeddings)."""
 
-SURFACES = frozenset({OPENAI_SURFACE, LIBRARY_SURFACE})
+ANTHROPIC_SURFACE = "anthropic"
+"""Anthropic's Messages API (messages, token counting), translated to chat."""
+
+SURFACES = frozenset({OPENAI_SURFACE, ANTHROPIC_SURFACE, LIBRARY_SURFACE})
 """Every surface RouteIQ serves; a policy rule naming another is a configuration error."""

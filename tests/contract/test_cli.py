@@ -53,6 +53,13 @@ def test_bad_environment_exits_2_with_one_line_per_problem() -> None:
     assert lines[-1] == "routeiq: 2 configuration problem(s); nothing was started"
 
 
+def test_an_unknown_trace_exporter_stops_serve_with_exit_2() -> None:
+    r = run("serve", "--port", str(free_port()), OTEL_TRACES_EXPORTER="zipkin")
+    assert r.returncode == 2
+    assert "routeiq: OTEL_TRACES_EXPORTER: unknown exporter zipkin (use otlp, console, none)" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_config_validate(tmp_path: Path) -> None:
     good = run("config", "validate", str(ROOT / "examples" / "demo-config.yaml"))
     assert good.returncode == 0, good.stderr

@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from routeiq_adapters.audit._codec import COMPONENT as AUDIT
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
+from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
 from routeiq_adapters.teams._codec import COMPONENT as TEAMS
 from routeiq_app.cli_migrate import latest_version
@@ -21,6 +23,7 @@ from tests.support.gateway_process import clean_env
 MIGRATE = [sys.executable, "-m", "routeiq_app.cli", "migrate"]
 PASSWORD = "pw-Must_not%21leak"
 UNREACHABLE = f"postgresql://routeiq:{PASSWORD}@127.0.0.1:1/routeiq"
+STORES = (("keys", KEYS), ("teams", TEAMS), ("spend", SPEND), ("requests", REQUESTS), ("audit", AUDIT))
 
 
 def migrate(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
@@ -46,17 +49,18 @@ def test_sqlite_creates_each_store_file_and_running_again_is_fine(tmp_path: Path
         "keys": tmp_path / "keys.db",
         "teams": tmp_path / "keys-teams.db",
         "spend": tmp_path / "keys-spend.db",
+        "requests": tmp_path / "keys-requests.db",
+        "audit": tmp_path / "keys-audit.db",
     }
     expected = [
-        f"{name}: sqlite {files[name]} at version {latest_version(component)}"
-        for name, component in (("keys", KEYS), ("teams", TEAMS), ("spend", SPEND))
+        f"{name}: sqlite {files[name]} at version {latest_version(component)}" for name, component in STORES
     ]
     for _ in range(2):
         r = migrate("--config", str(config))
         assert r.returncode == 0, r.stderr
         assert r.stdout.splitlines() == expected
         assert r.stderr == ""
-    for name, component in (("keys", KEYS), ("teams", TEAMS), ("spend", SPEND)):
+    for name, component in STORES:
         assert component.table in tables(files[name])
         assert versions(files[name]) == {name: latest_version(component)}
 
@@ -68,6 +72,21 @@ def test_the_config_comes_from_routeiq_config_without_flag(tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == f"keys: sqlite {tmp_path / 'from-env.db'} at version 1"
     assert (tmp_path / "from-env-spend.db").exists()
+
+
+def test_a_request_log_in_memory_or_off_is_not_migrated(tmp_path: Path) -> None:
+    for backend in ("memory", "off"):
+        env = {"ROUTEIQ_KEYS__SQLITE_PATH": str(tmp_path / f"{backend}.db")}
+        if backend == "off":
+            env["ROUTEIQ_OBSERVABILITY__REQUEST_LOG__ENABLED"] = "false"
+        else:
+            env["ROUTEIQ_OBSERVABILITY__REQUEST_LOG__BACKEND"] = "memory"
+        r = migrate(**env)
+        assert r.returncode == 0, r.stderr
+        migrated = [line.split(":")[0] for line in r.stdout.splitlines()]
+        assert migrated[:3] == ["keys", "teams", "spend"]
+        assert "requests" not in migrated
+        assert not (tmp_path / f"{backend}-requests.db").exists()
 
 
 def test_in_memory_stores_have_nothing_to_migrate(tmp_path: Path) -> None:

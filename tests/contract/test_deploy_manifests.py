@@ -40,6 +40,8 @@ SECRET_VALUES = {
     "key-hash-secret": "hash-secret-0123456789abcdef",
     "redis-url": "redis://127.0.0.1:6379/0",
     "database-url": "postgresql://postgres@127.0.0.1:5432/test",
+    # A key made by `routeiq audit keygen` for this test only.
+    "audit-signing-key": "PRIVATE+KEY+routeiq/audit+44a5d7b6+AaqeWfdf6tkmS/dOd7f04vxa+D5CSHvzX47y/Ky8wAtJ",
 }
 
 

@@ -10,6 +10,7 @@ from routeiq_core.catalog import ModelGroup
 from routeiq_core.gateway import Gateway
 from routeiq_core.resilience import BreakerConfig, BreakerRegistry, RetryPolicy, reporting_transitions
 from routeiq_core.routing import DeploymentStats, RouteContext
+from routeiq_core.tracing import NOOP_TRACER
 from tests.support.clocks import ManualClock
 from tests.support.providers import ScriptedClient, catalog
 
@@ -28,7 +29,8 @@ def make(
 ) -> tuple[Gateway, ScriptedClient, InMemoryMetrics, ManualClock, BreakerRegistry]:
     """A gateway over ``groups`` (strategy: configuration order) with a scripted client and a manual clock.
 
-    Keywords: ``threshold`` (breaker failures), ``retries``, ``timeout`` (the request deadline).
+    Keywords: ``threshold`` (breaker failures), ``retries``, ``timeout`` (the request deadline),
+    ``tracer``.
     """
     clock = ManualClock()
     metrics = InMemoryMetrics()
@@ -48,6 +50,7 @@ def make(
         stats=DeploymentStats(clock),
         request_timeout_s=kw.pop("timeout", 60.0),
         rng=random.Random(0),
+        tracer=kw.pop("tracer", NOOP_TRACER),
         clock=clock,
         sleep=clock.sleep,
     )

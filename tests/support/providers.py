@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import msgspec
@@ -20,6 +20,7 @@ class ScriptedClient:
         self.script = script or {}
         self.calls: list[str] = []
         self.payloads: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.closed_streams = 0
 
     def _next(self, deployment: Deployment) -> Any:
@@ -28,9 +29,16 @@ class ScriptedClient:
         return queue.pop(0) if queue else "ok"
 
     async def send(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
         self.payloads.append(payload)
+        self.headers.append(dict(headers or {}))
         outcome = self._next(deployment)
         if isinstance(outcome, Exception):
             raise outcome
@@ -39,9 +47,16 @@ class ScriptedClient:
         return ProviderReply(body=body, usage=usage)
 
     async def stream(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
         self.payloads.append(payload)
+        self.headers.append(dict(headers or {}))
         outcome = self._next(deployment)
         try:
             if isinstance(outcome, Exception):
@@ -96,7 +111,13 @@ class ScriptedChat:
         self.timeouts: list[float] = []
 
     async def send(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
         assert operation is Operation.CHAT
         self.payloads.append(payload)
@@ -115,7 +136,13 @@ class ScriptedChat:
         return ProviderReply(body=msgspec.json.encode(body))
 
     def stream(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
         raise NotImplementedError("guards and judges never stream")
 

@@ -1,8 +1,11 @@
 """Each package exports a deliberate public surface."""
 
 import routeiq_adapters
+import routeiq_adapters.audit
 import routeiq_app
 import routeiq_core
+import routeiq_core.audit
+from routeiq_app.surfaces import anthropic as anthropic_surface
 
 
 def test_core_exports() -> None:
@@ -25,3 +28,29 @@ def test_app_exports() -> None:
 def test_adapters_exports_resolve() -> None:
     for name in routeiq_adapters.__all__:
         assert hasattr(routeiq_adapters, name), name
+
+
+def test_audit_exports_resolve() -> None:
+    assert set(routeiq_core.audit.__all__) >= {"AuditEvent", "AuditStore", "AuditTrail", "verify_log"}
+    assert set(routeiq_adapters.audit.__all__) == {
+        "Ed25519CheckpointSigner",
+        "Ed25519NoteVerifier",
+        "FileCheckpointSink",
+        "InMemoryAuditStore",
+        "PostgresAuditStore",
+        "SQLiteAuditStore",
+    }
+    for module in (routeiq_core.audit, routeiq_adapters.audit):
+        for name in module.__all__:
+            assert hasattr(module, name), name
+
+
+def test_anthropic_surface_exports() -> None:
+    assert anthropic_surface.__all__ == [
+        "COUNT_TOKENS_PATH",
+        "MESSAGES_PATH",
+        "anthropic_descriptions",
+        "anthropic_routes",
+    ]
+    for name in anthropic_surface.__all__:
+        assert hasattr(anthropic_surface, name), name

@@ -56,10 +56,16 @@ class LiteLLMProvider:
         self._encoder = msgspec.json.Encoder()
 
     async def send(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
         """Make one call through LiteLLM and return its answer as OpenAI JSON, within ``timeout_s``."""
-        kwargs = self._kwargs(deployment, payload, timeout_s, stream=False)
+        kwargs = self._kwargs(deployment, payload, timeout_s, headers, stream=False)
         try:
             with anyio.fail_after(timeout_s):
                 response = await self._call(operation)(**kwargs)
@@ -69,14 +75,20 @@ class LiteLLMProvider:
         return ProviderReply(body=self._encoder.encode(body), usage=_usage(body.get("usage")))
 
     async def stream(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
         """Stream through LiteLLM, one SSE frame per chunk; each chunk must come within ``timeout_s``."""
         if operation is Operation.EMBEDDINGS:
             raise UpstreamError(
                 "Embeddings cannot be streamed.", status_code=400, deployment_id=deployment.id
             )
-        kwargs = self._kwargs(deployment, payload, timeout_s, stream=True)
+        kwargs = self._kwargs(deployment, payload, timeout_s, headers, stream=True)
         try:
             with anyio.fail_after(timeout_s):
                 chunks = await self._call(operation)(**kwargs)
@@ -111,7 +123,13 @@ class LiteLLMProvider:
         return self._litellm.aembedding
 
     def _kwargs(
-        self, deployment: Deployment, payload: Mapping[str, Any], timeout_s: float, *, stream: bool
+        self,
+        deployment: Deployment,
+        payload: Mapping[str, Any],
+        timeout_s: float,
+        headers: Mapping[str, str] | None,
+        *,
+        stream: bool,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = dict(_DEFAULTS)
         kwargs.update((k, v) for k, v in payload.items() if not self._is_reserved(k))
@@ -125,6 +143,9 @@ class LiteLLMProvider:
             kwargs["api_base"] = deployment.api_base
         if deployment.api_key is not None:
             kwargs["api_key"] = deployment.api_key
+        if headers:  # the trace context, beside any extra_headers the deployment configures
+            configured = kwargs.get("extra_headers")
+            kwargs["extra_headers"] = {**(configured if isinstance(configured, Mapping) else {}), **headers}
         return kwargs
 
     def _is_reserved(self, key: str) -> bool:

@@ -7,7 +7,7 @@ re-encoded, and only ``usage`` is decoded from a complete answer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -64,7 +64,13 @@ class OpenAICompatibleProvider:
                 self._session(deployment)
 
     async def send(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
         """POST the payload and return the upstream's body as is, with its usage; all within ``timeout_s``."""
         session = self._session(deployment)
@@ -72,7 +78,7 @@ class OpenAICompatibleProvider:
             async with session.post(
                 _base(deployment) + _PATHS[operation],
                 data=self._encode(payload, operation, stream=False),
-                headers=_headers(deployment, stream=False),
+                headers=_headers(deployment, headers, stream=False),
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
                 allow_redirects=False,
             ) as response:
@@ -85,7 +91,13 @@ class OpenAICompatibleProvider:
         return ProviderReply(body=body, usage=_usage(body, deployment))
 
     async def stream(
-        self, deployment: Deployment, operation: Operation, payload: dict[str, Any], *, timeout_s: float
+        self,
+        deployment: Deployment,
+        operation: Operation,
+        payload: dict[str, Any],
+        *,
+        timeout_s: float,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
         """Relay the upstream's SSE events byte for byte, ``[DONE]`` and keep-alive comments dropped.
 
@@ -99,7 +111,7 @@ class OpenAICompatibleProvider:
             response = await session.post(
                 _base(deployment) + _PATHS[operation],
                 data=self._encode(payload, operation, stream=True),
-                headers=_headers(deployment, stream=True),
+                headers=_headers(deployment, headers, stream=True),
                 timeout=timeout,
                 allow_redirects=False,
             )
@@ -272,7 +284,7 @@ def _base(deployment: Deployment) -> str:
     return (deployment.api_base or DEFAULT_API_BASE).rstrip("/")
 
 
-def _headers(deployment: Deployment, *, stream: bool) -> dict[str, str]:
+def _headers(deployment: Deployment, extra: Mapping[str, str] | None, *, stream: bool) -> dict[str, str]:
     headers = {
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
@@ -282,6 +294,8 @@ def _headers(deployment: Deployment, *, stream: bool) -> dict[str, str]:
     configured = deployment.params.get("headers")  # the deployment's own headers (trusted config)
     if configured:
         headers.update(configured)
+    if extra:  # the trace context: the call's, not the deployment's
+        headers.update(extra)
     return headers
 
 

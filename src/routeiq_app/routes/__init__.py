@@ -7,7 +7,9 @@ is ``GET /metrics``.
 
 from routeiq_app.routes.admin import deployments, metrics, reload_config, reload_router, routing_state
 from routeiq_app.routes.admin_access import access_routes
+from routeiq_app.routes.admin_audit import audit_routes
 from routeiq_app.routes.admin_keys import key_routes
+from routeiq_app.routes.admin_requests import request_routes
 from routeiq_app.routes.admin_teams import team_routes
 from routeiq_app.routes.health import live, ready
 from routeiq_app.routes.litellm_access import litellm_access_routes
@@ -24,6 +26,8 @@ admin_routes = (
     *key_routes,
     *team_routes,
     *access_routes,
+    *request_routes,
+    *audit_routes,
 )
 
 litellm_routes = (*litellm_health_routes, *litellm_key_routes, *litellm_access_routes)

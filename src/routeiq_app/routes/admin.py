@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
@@ -13,6 +14,8 @@ from routeiq_adapters.metrics import InMemoryMetrics, MetricPoint
 from routeiq_app import serving
 from routeiq_app.model_routing import ModelRouting
 from routeiq_core.access import Principal, require
+from routeiq_core.access.audited import counting_denials
+from routeiq_core.audit import AuditTrail
 from routeiq_core.catalog import ModelCatalog
 from routeiq_core.errors import ConfigurationError, ConflictError, InvalidRequestError
 from routeiq_core.resilience import BreakerRegistry, ConcurrencyLimiter
@@ -103,14 +106,19 @@ class ReloadAccepted(msgspec.Struct, kw_only=True):
     summary="Validate the config and roll every worker onto it",
     tags=["admin"],
     status_code=202,
-    sync_to_thread=False,
 )
-def reload_config(principal: NamedDependency[Principal]) -> ReloadAccepted:
+async def reload_config(
+    principal: NamedDependency[Principal], audit_trail: NamedDependency[AuditTrail]
+) -> ReloadAccepted:
     """400 with every problem if the config is invalid (nothing changes); 202 once workers are rolling."""
-    require(principal, "config.reload")
+    with counting_denials(audit_trail, principal, "config.reload"):
+        require(principal, "config.reload")
     try:
         pid = serving.request_reload()
     except ConfigurationError as exc:
+        await audit_trail.admin(
+            principal, "config.reload", outcome="failed", details={"problems": len(exc.problems)}
+        )
         raise InvalidRequestError(
             "The new configuration is invalid; the current one keeps serving. Problems: "
             + "; ".join(exc.problems),
@@ -118,6 +126,7 @@ def reload_config(principal: NamedDependency[Principal]) -> ReloadAccepted:
         ) from None
     except RuntimeError as exc:
         raise ConflictError(str(exc)) from None
+    await audit_trail.admin(principal, "config.reload", details={"supervisor_pid": pid})
     return ReloadAccepted(
         status="reloading",
         supervisor_pid=pid,
@@ -137,17 +146,28 @@ class RouterReloaded(msgspec.Struct, kw_only=True):
     summary="Load a routed model's artifact again and swap it in (this worker)",
     tags=["admin"],
     status_code=200,
-    sync_to_thread=True,
 )
-def reload_router(
-    name: FromPath[str], principal: NamedDependency[Principal], model_routing: NamedDependency[ModelRouting]
+async def reload_router(
+    name: FromPath[str],
+    principal: NamedDependency[Principal],
+    model_routing: NamedDependency[ModelRouting],
+    audit_trail: NamedDependency[AuditTrail],
 ) -> RouterReloaded:
     """Verify the artifact; a tampered one is refused and the loaded router keeps serving."""
-    require(principal, "config.reload")
+    with counting_denials(audit_trail, principal, "router.reload"):
+        require(principal, "config.reload")
     try:
-        version = model_routing.reload(name)
+        version = await anyio.to_thread.run_sync(model_routing.reload, name)
     except ConfigurationError as exc:
+        await audit_trail.admin(
+            principal,
+            "router.reload",
+            target=name,
+            outcome="failed",
+            details={"problems": list(exc.problems)},
+        )
         raise InvalidRequestError("; ".join(exc.problems), code="invalid_artifact") from None
+    await audit_trail.admin(principal, "router.reload", target=name, details={"registry_version": version})
     return RouterReloaded(name=name, registry_version=version)
 
 

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from routeiq_adapters.providers.mock import MockBehaviour
+from routeiq_app.settings.audit import AuditSettings
 from routeiq_app.settings.base import (
     LogLevel,
     NonNegativeFloat,
@@ -22,6 +23,7 @@ from routeiq_app.settings.base import (
     PositiveInt,
     _Section,
 )
+from routeiq_app.settings.request_log import RequestLogSettings
 from routeiq_app.settings.routing import (
     RoutingSettings,
 )
@@ -231,6 +233,31 @@ class ObservabilitySettings(_Section, frozen=True):
         PositiveFloat,
         Meta(description="How often each worker publishes its metrics for the node's `/metrics` (seconds)."),
     ] = 1.0
+    tracing: Annotated[
+        Literal["auto", "on", "off"],
+        Meta(
+            description="OpenTelemetry traces (needs the `otel` extra). `auto`: on when "
+            "`OTEL_TRACES_EXPORTER` (not `none`) or an `OTEL_EXPORTER_OTLP_*ENDPOINT` variable is set. "
+            "Exporters, endpoint, sampler "
+            "and resource come from the standard `OTEL_*` variables."
+        ),
+    ] = "auto"
+    otel_metrics: Annotated[
+        Literal["auto", "on", "off"],
+        Meta(
+            description="Export the metrics over OpenTelemetry too (`/metrics` stays). `auto`: on when "
+            "`OTEL_METRICS_EXPORTER` (not `none`) or an `OTEL_EXPORTER_OTLP_*ENDPOINT` variable is set."
+        ),
+    ] = "auto"
+    capture_content: Annotated[
+        bool,
+        Meta(
+            description="Put prompts and answers on the upstream spans (`gen_ai.input.messages`, "
+            "`gen_ai.output.messages`). Off by default: they may hold anything. Also read from "
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT."
+        ),
+    ] = False
+    request_log: RequestLogSettings = msgspec.field(default_factory=RequestLogSettings)
 
 
 class LiteLLMParams(_Section, frozen=True):
@@ -358,3 +385,4 @@ class Settings(_Section, frozen=True):
     plugins: PluginsSettings = msgspec.field(default_factory=PluginsSettings)
     state: StateSettings = msgspec.field(default_factory=StateSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
+    audit: AuditSettings = msgspec.field(default_factory=AuditSettings)

@@ -20,6 +20,7 @@ INTERNAL_ENV = frozenset({CONFIG_ENV, SUPERVISOR_ENV, METRICS_DIR_ENV})
 # Standard OpenTelemetry variables we honour, and the setting each one fills.
 OTEL_ENV_MAP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("OTEL_SERVICE_NAME", ("observability", "service_name")),
+    ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", ("observability", "capture_content")),
 )
 
 Path = tuple[str | int, ...]

@@ -2,8 +2,8 @@
 
 The core gets a :class:`~routeiq_core.calls.Credentials` (a key and a client address) and
 :class:`~routeiq_core.calls.RoutingHints`; parsing ``Authorization: Bearer`` (or LiteLLM's
-``x-litellm-api-key``), ``X-Forwarded-For`` and RouteIQ's ``x-routeiq-*`` headers happens here, in one
-pass over the request's headers. The call's
+``x-litellm-api-key``, Anthropic's ``x-api-key``), ``X-Forwarded-For`` and RouteIQ's
+``x-routeiq-*`` headers happens here, in one pass over the request's headers. The call's
 outcome goes back out as ``x-routeiq-*`` response headers (:func:`result_headers`).
 """
 
@@ -29,16 +29,20 @@ def bearer_token(authorization: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def presented_key(authorization: str | None, litellm_key: str | None) -> str | None:
-    """The key a request presents: a Bearer ``Authorization`` wins, else ``x-litellm-api-key``.
+def presented_key(
+    authorization: str | None, litellm_key: str | None, api_key: str | None = None
+) -> str | None:
+    """The key a request presents: Bearer ``Authorization``, else ``x-litellm-api-key``, else ``x-api-key``.
 
-    LiteLLM clients send ``x-litellm-api-key: sk-...`` (some with a ``Bearer`` prefix, accepted too).
-    Any other ``Authorization`` scheme is not a key, so the LiteLLM header is used then.
+    LiteLLM clients send ``x-litellm-api-key: sk-...`` (some with a ``Bearer`` prefix, accepted too);
+    Anthropic clients send ``x-api-key: sk-...``. Any other ``Authorization`` scheme is not a key, so
+    the other headers are used then.
     """
     token = bearer_token(authorization)
-    if token is not None or not litellm_key:
+    other = litellm_key or api_key
+    if token is not None or not other:
         return token
-    value = litellm_key.strip()
+    value = other.strip()
     scheme, _, rest = value.partition(" ")
     if scheme.lower() == "bearer":
         value = rest.strip()
@@ -121,6 +125,7 @@ class HttpRequestReader:
         """Credentials, and the hints of ``x-routeiq-tags``, ``-conversation-id``, ``-cost-weight``."""
         authorization: str | None = None
         litellm_key: str | None = None
+        api_key: str | None = None
         forwarded: list[str] = []
         tags: tuple[str, ...] = ()
         conversation: str | None = None
@@ -131,6 +136,8 @@ class HttpRequestReader:
                 authorization = raw_value.decode("latin-1")
             elif name == b"x-litellm-api-key":
                 litellm_key = raw_value.decode("latin-1")
+            elif name == b"x-api-key":
+                api_key = raw_value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 forwarded.append(raw_value.decode("latin-1"))
             elif name == b"x-routeiq-tags":
@@ -142,7 +149,8 @@ class HttpRequestReader:
         client = scope.get("client")
         peer = client[0] if client else None
         address = client_ip(forwarded, peer, self._trusted) if forwarded else peer
-        credentials = Credentials(token=presented_key(authorization, litellm_key), client_address=address)
+        token = presented_key(authorization, litellm_key, api_key)
+        credentials = Credentials(token=token, client_address=address)
         return credentials, RoutingHints(tags=tags, conversation_id=conversation, cost_weight=cost_weight)
 
 

@@ -16,10 +16,13 @@ from collections.abc import Mapping
 from routeiq_app.asgi_io import ClientDisconnected, send_json
 from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_app.errors import UNREADABLE_BODY, routeiq_error_body, unexpected_error_body
+from routeiq_app.surfaces.tracing import server_attributes, trace_headers
 from routeiq_core import metric_names as names
+from routeiq_core import span_names as names_span
 from routeiq_core.errors import RouteIQError
 from routeiq_core.metrics import Metrics, Record, counter_recorder
 from routeiq_core.surfaces import OPENAI_SURFACE
+from routeiq_core.tracing import NOOP_TRACER, Span, SpanKind, Tracer
 
 logger = logging.getLogger("routeiq.http")
 
@@ -35,6 +38,8 @@ class SurfaceRouter:
         routes: Exact path → ASGI handler (a trailing slash is ignored).
         metrics: Where responses are counted.
         surfaces: Exact path → the surface it belongs to (default ``openai``).
+        tracer: Opens a server span per request (child of the client's W3C ``traceparent``),
+            which handlers find in ``scope["state"]["span"]``.
     """
 
     def __init__(
@@ -43,12 +48,14 @@ class SurfaceRouter:
         routes: Mapping[str, ASGIApp],
         metrics: Metrics,
         surfaces: Mapping[str, str] | None = None,
+        tracer: Tracer = NOOP_TRACER,
     ) -> None:
         self._fallback = fallback
         self._routes = dict(routes)
         self._metrics = metrics
         self._surfaces = dict(surfaces or {})
         self._counted: dict[tuple[str, int], Record] = {}  # bounded: surfaces x status codes
+        self._tracer = tracer if tracer.enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Dispatch by path."""
@@ -59,6 +66,7 @@ class SurfaceRouter:
         key = path if path in self._routes else path.rstrip("/")
         handler = self._routes.get(key)
         status = 0
+        span = None if self._tracer is None else self._server_span(scope, key if handler else None)
 
         async def tracked(message: Message) -> None:
             nonlocal status
@@ -77,6 +85,22 @@ class SurfaceRouter:
         finally:
             surface = self._surfaces.get(key, OPENAI_SURFACE) if handler is not None else surface_of(path)
             self._count(surface, status or 499)
+            if span is not None:
+                _end_server_span(span, status)
+
+    def _server_span(self, scope: Scope, route: str | None) -> Span:
+        """The request's server span, in ``scope["state"]["span"]`` for the handlers."""
+        assert self._tracer is not None
+        method = scope.get("method", "")
+        found = server_attributes(scope, route)
+        span = self._tracer.start(
+            f"{method} {route}" if route else method,
+            kind=SpanKind.SERVER,
+            remote_parent=trace_headers(scope),
+            attributes=found,
+        )
+        scope.setdefault("state", {})["span"] = span
+        return span
 
     def _count(self, surface: str, status: int) -> None:
         record = self._counted.get((surface, status))
@@ -116,6 +140,15 @@ _PREFIXES = (
 def surface_of(path: str) -> str:
     """The surface of a path that is not a call path (a bounded set of names: never the path itself)."""
     return next((surface for prefix, surface in _PREFIXES if path.startswith(prefix)), "other")
+
+
+def _end_server_span(span: Span, status: int) -> None:
+    """The status on the span (a 5xx, or no response at all, fails it), then its end."""
+    if status:
+        span.set_attribute(names_span.HTTP_STATUS, status)
+    if status >= 500 or not status:
+        span.fail(str(status) if status else "client_closed")
+    span.end()
 
 
 async def _answer_error(

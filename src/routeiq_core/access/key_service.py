@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from routeiq_core.access.audited import AdminAudit, counting_denials, patch_details
 from routeiq_core.access.keys import (
     IssuedKey,
     KeyHasher,
@@ -53,6 +54,8 @@ class KeyService:
         teams: The team store: a key is not issued for a deleted team (a team name without a record
             is a plain label and is allowed).
         limits_unavailable: Why this deployment cannot enforce limits (then keys get none); None: it can.
+        audit: Records every change (``key.issue``, ``key.patch``, ``key.rotate``, ``key.revoke``,
+            never a secret nor its hash) and counts refused ones; None records nothing.
     """
 
     def __init__(
@@ -62,15 +65,38 @@ class KeyService:
         clock: Callable[[], float] = time.time,
         teams: TeamStore | None = None,
         limits_unavailable: str | None = None,
+        audit: AdminAudit | None = None,
     ) -> None:
         self._store = store
         self._hasher = hasher
         self._clock = clock
         self._teams = teams
         self._limits_unavailable = limits_unavailable
+        self._audit = audit
 
     async def issue(self, actor: Principal, spec: NewKey) -> IssuedKey:
         """Create a key; the returned secret is not stored and cannot be shown again."""
+        with counting_denials(self._audit, actor, "key.issue"):
+            issued = await self._issue(actor, spec)
+        record = issued.record
+        await self._record(
+            actor,
+            "key.issue",
+            record.key_id,
+            {
+                "role": record.role,
+                "team": record.team,
+                "user": record.user,
+                "alias": record.alias,
+                "allowed_models": list(record.allowed_models),
+                "limits": msgspec.to_builtins(record.limits),
+                "budget": msgspec.to_builtins(record.budget),
+                "expires_at": record.expires_at,
+            },
+        )
+        return issued
+
+    async def _issue(self, actor: Principal, spec: NewKey) -> IssuedKey:
         require(actor, "keys.write")
         team = spec.team if spec.team is not None or actor.role == "admin" else actor.team
         require_team(actor, team)
@@ -135,32 +161,47 @@ class KeyService:
 
     async def update(self, actor: Principal, key_id: str, patch: KeyPatch) -> VirtualKey:
         """Change a key's limits, budget, models, expiry, alias or metadata."""
-        require(actor, "keys.write")
-        limits = () if patch.limits is msgspec.UNSET else patch.limits
-        budget = None if patch.budget is msgspec.UNSET else patch.budget
-        check_entitlements(limits, budget, self._limits_unavailable)
-        await self._owned(actor, key_id)
-        updated = await self._store.update(key_id, patch, self._clock())
-        return self._found(updated, key_id)
+        with counting_denials(self._audit, actor, "key.patch"):
+            require(actor, "keys.write")
+            limits = () if patch.limits is msgspec.UNSET else patch.limits
+            budget = None if patch.budget is msgspec.UNSET else patch.budget
+            check_entitlements(limits, budget, self._limits_unavailable)
+            await self._owned(actor, key_id)
+        updated = self._found(await self._store.update(key_id, patch, self._clock()), key_id)
+        details = {**patch_details(patch.changes()), "team": updated.team}
+        await self._record(actor, "key.patch", key_id, details)
+        return updated
 
     async def rotate(self, actor: Principal, key_id: str) -> IssuedKey:
         """Give the key a new secret; the old one stops working at once.
 
         On other workers the old secret works until their key cache entry expires (the cache TTL).
         """
-        require(actor, "keys.write")
-        record = await self._owned(actor, key_id)
+        with counting_denials(self._audit, actor, "key.rotate"):
+            require(actor, "keys.write")
+            record = await self._owned(actor, key_id)
         if record.revoked_at is not None:
             raise InvalidRequestError(f"Key {key_id!r} is revoked and cannot be rotated.", code="key_revoked")
         secret = generate_key()
         rotated = await self._store.rotate(key_id, self._hasher.hash(secret), key_hint(secret), self._clock())
-        return IssuedKey(key=secret, record=self._found(rotated, key_id))
+        issued = IssuedKey(key=secret, record=self._found(rotated, key_id))
+        await self._record(actor, "key.rotate", key_id, {"team": record.team})
+        return issued
 
     async def revoke(self, actor: Principal, key_id: str) -> VirtualKey:
         """Revoke a key for good (idempotent)."""
-        require(actor, "keys.write")
-        await self._owned(actor, key_id)
-        return self._found(await self._store.revoke(key_id, self._clock()), key_id)
+        with counting_denials(self._audit, actor, "key.revoke"):
+            require(actor, "keys.write")
+            await self._owned(actor, key_id)
+        revoked = self._found(await self._store.revoke(key_id, self._clock()), key_id)
+        await self._record(
+            actor, "key.revoke", key_id, {"team": revoked.team, "revoked_at": revoked.revoked_at}
+        )
+        return revoked
+
+    async def _record(self, actor: Principal, action: str, key_id: str, details: dict[str, Any]) -> None:
+        if self._audit is not None:
+            await self._audit.admin(actor, action, target=key_id, details=details)
 
     async def _owned(self, actor: Principal, key_id: str) -> VirtualKey:
         record = self._found(await self._store.get(key_id), key_id)

@@ -11,7 +11,7 @@ from routeiq_core.access.quota_limits import Budget, QuotaLimit
 from routeiq_core.catalog import matches
 
 PrincipalKind = Literal["admin", "virtual_key", "anonymous"]
-Role = Literal["admin", "team_admin", "member", "viewer"]
+Role = Literal["admin", "team_admin", "member", "viewer", "auditor"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 

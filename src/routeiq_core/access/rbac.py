@@ -26,6 +26,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[str]] = MappingProxyType(
                 "teams.read",
                 "models.read",
                 "spend.read",
+                "requests.read",
                 "policy.explain",
                 "llm.call",
                 "mcp.tools.*",
@@ -34,15 +35,30 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[str]] = MappingProxyType(
             }
         ),
         "member": frozenset(
-            {"models.read", "llm.call", "mcp.tools.list", "mcp.tools.call", "a2a.agents.call"}
+            {
+                "models.read",
+                "llm.call",
+                "requests.read",
+                "mcp.tools.list",
+                "mcp.tools.call",
+                "a2a.agents.call",
+            }
         ),
         "viewer": frozenset({"*.read", "mcp.tools.list"}),
+        "auditor": frozenset({"audit.log.read"}),
     }
 )
 """Default grants. ``teams.read``, ``keys.*`` and ``spend.read`` of a team admin are confined to its
-team by :func:`can_manage`; admins alone hold ``config.reload``, ``teams.write``, ``a2a.agents.write``."""
+team by :func:`can_manage`, ``requests.read`` by ``request_query_for`` (a member: its own key's calls);
+admins alone hold ``config.reload``, ``teams.write``, ``a2a.agents.write``. ``audit.log.read`` has
+three segments, so a viewer's ``*.read`` does not reach it: only admins and auditors read the audit
+log (of every team)."""
 
-ROLE_RANK: Mapping[Role, int] = MappingProxyType({"viewer": 0, "member": 1, "team_admin": 2, "admin": 3})
+ROLE_RANK: Mapping[Role, int] = MappingProxyType(
+    {"viewer": 0, "member": 1, "team_admin": 2, "auditor": 3, "admin": 3}
+)
+"""Nobody issues a role ranked above its own. The auditor ranks with the admin because it reads every
+team's audit log, so only admins issue auditor keys (an auditor, without ``keys.write``, issues none)."""
 
 
 def grant_matches(grant: str, permission: str) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from routeiq_core.access.audited import AdminAudit, counting_denials, patch_details
 from routeiq_core.access.principal import Principal
 from routeiq_core.access.quota_limits import Budget, QuotaLimit, check_entitlements
 from routeiq_core.access.rbac import require, require_team
@@ -127,18 +128,26 @@ class TeamService:
         store: The team store.
         clock: Unix time.
         limits_unavailable: Why this deployment cannot enforce limits (then teams get none); None: it can.
+        audit: Records every change (``team.create``, ``team.update``, ``team.delete``) and counts
+            refused ones; None records nothing.
     """
 
     def __init__(
-        self, store: TeamStore, clock: Callable[[], float] = time.time, limits_unavailable: str | None = None
+        self,
+        store: TeamStore,
+        clock: Callable[[], float] = time.time,
+        limits_unavailable: str | None = None,
+        audit: AdminAudit | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._limits_unavailable = limits_unavailable
+        self._audit = audit
 
     async def create(self, actor: Principal, spec: NewTeam) -> Team:
         """Create a team; ``ConflictError`` (409) if the id is taken, even by a deleted team."""
-        require(actor, "teams.write")
+        with counting_denials(self._audit, actor, "team.create"):
+            require(actor, "teams.write")
         _check_team_id(spec.team_id)
         _check_fields(spec.alias, spec.allowed_models, spec.limits, spec.budget, spec.metadata)
         check_entitlements(spec.limits, spec.budget, self._limits_unavailable)
@@ -154,6 +163,17 @@ class TeamService:
             updated_at=now,
         )
         await self._store.create(team)
+        await self._record(
+            actor,
+            "team.create",
+            team.team_id,
+            {
+                "alias": team.alias,
+                "allowed_models": list(team.allowed_models),
+                "limits": msgspec.to_builtins(team.limits),
+                "budget": msgspec.to_builtins(team.budget),
+            },
+        )
         return team
 
     async def get(self, actor: Principal, team_id: str) -> Team:
@@ -178,8 +198,9 @@ class TeamService:
 
     async def update(self, actor: Principal, team_id: str, patch: TeamPatch) -> Team:
         """Change a team's alias, models, limits, budget or metadata; 409 once it is deleted."""
-        require(actor, "teams.write")
-        require_team(actor, team_id)
+        with counting_denials(self._audit, actor, "team.update"):
+            require(actor, "teams.write")
+            require_team(actor, team_id)
         changes = patch.changes()
         _check_fields(
             changes.get("alias"),
@@ -192,13 +213,22 @@ class TeamService:
         current = _found(await self._store.get(team_id), team_id)
         if current.deleted_at is not None:
             raise ConflictError(f"Team {team_id!r} is deleted and cannot be changed.", code="team_deleted")
-        return _found(await self._store.update(team_id, patch, self._clock()), team_id)
+        updated = _found(await self._store.update(team_id, patch, self._clock()), team_id)
+        await self._record(actor, "team.update", team_id, patch_details(changes))
+        return updated
 
     async def delete(self, actor: Principal, team_id: str) -> Team:
         """Delete a team softly (idempotent); its keys are not touched and should be revoked apart."""
-        require(actor, "teams.write")
-        require_team(actor, team_id)
-        return _found(await self._store.delete(team_id, self._clock()), team_id)
+        with counting_denials(self._audit, actor, "team.delete"):
+            require(actor, "teams.write")
+            require_team(actor, team_id)
+        deleted = _found(await self._store.delete(team_id, self._clock()), team_id)
+        await self._record(actor, "team.delete", team_id, {"deleted_at": deleted.deleted_at})
+        return deleted
+
+    async def _record(self, actor: Principal, action: str, team_id: str, details: dict[str, Any]) -> None:
+        if self._audit is not None:
+            await self._audit.admin(actor, action, target=team_id, details=details)
 
 
 def _found(team: Team | None, team_id: str) -> Team:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from cachetools import TTLCache
 
 from routeiq_core.access.auth import Authenticator
+from routeiq_core.access.errors import QuotaExceededError
 from routeiq_core.access.policy import PolicyEngine, enforce
 from routeiq_core.access.principal import Principal
 from routeiq_core.access.quota_limits import QuotaLimit
 from routeiq_core.access.quota_service import QuotaService, QuotaTicket
 from routeiq_core.access.rbac import require_model
 from routeiq_core.access.teams import Team, TeamStore
+from routeiq_core.audit.trail import AuditTrail
 from routeiq_core.calls.command import Credentials
 from routeiq_core.catalog import ModelCatalog, matches
 from routeiq_core.context import CallContext
-from routeiq_core.errors import PermissionDeniedError
+from routeiq_core.errors import AuthenticationError, PermissionDeniedError
 
 
 class CallAccess:
@@ -27,6 +29,8 @@ class CallAccess:
         catalog: Resolves model names to groups.
         teams: Team records (deleted teams, team models, team limits); None: teams are labels only.
         team_cache_ttl_s: How long a team record is cached per worker.
+        audit: Counts refused keys (per client address and reason) and quota and budget refusals
+            (per reason, scope and model group) into the audit log's summaries; None counts nothing.
     """
 
     def __init__(
@@ -38,6 +42,7 @@ class CallAccess:
         catalog: ModelCatalog,
         teams: TeamStore | None = None,
         team_cache_ttl_s: float = 10.0,
+        audit: AuditTrail | None = None,
     ) -> None:
         self._auth = authenticator
         self._policy = policy
@@ -46,6 +51,7 @@ class CallAccess:
         self._catalog = catalog
         self._teams = teams
         self._team_cache: TTLCache[str, Team | None] = TTLCache(maxsize=10_000, ttl=team_cache_ttl_s)
+        self._audit = audit
 
     @property
     def quota(self) -> QuotaService:
@@ -54,7 +60,12 @@ class CallAccess:
 
     async def identify(self, credentials: Credentials) -> Principal:
         """The caller (401 if nobody valid; an open gateway admits non-RouteIQ keys as anonymous)."""
-        return await self._auth.identify(credentials.token)
+        try:
+            return await self._auth.identify(credentials.token)
+        except AuthenticationError as exc:
+            if self._audit is not None:
+                self._audit.auth_failed(credentials.client_address, exc.code)
+            raise
 
     def apply_policy(self, ctx: CallContext) -> None:
         """Enforce the policy on the call: 403 on a deny; a rewrite changes ``model``, tags add up."""
@@ -83,13 +94,19 @@ class CallAccess:
             QuotaUnavailableError: 503 when the quota store is down under ``fail_closed``.
         """
         team_limits = await self._team_limits(ctx.principal, ctx.model_group or ctx.model)
-        return await self._quota.reserve(
-            ctx.principal,
-            model_group=ctx.configured_group or ctx.model,
-            prompt_tokens=ctx.estimated_prompt_tokens,
-            max_tokens=ctx.max_tokens,
-            team_limits=team_limits,
-        )
+        group = ctx.configured_group or ctx.model
+        try:
+            return await self._quota.reserve(
+                ctx.principal,
+                model_group=group,
+                prompt_tokens=ctx.estimated_prompt_tokens,
+                max_tokens=ctx.max_tokens,
+                team_limits=team_limits,
+            )
+        except QuotaExceededError as exc:
+            if self._audit is not None:
+                self._audit.refused(exc.code, exc.scope, group)
+            raise
 
     async def _team_limits(self, principal: Principal, group: str) -> tuple[QuotaLimit, ...]:
         """The caller's team record: 403 if deleted or the model is not the team's; its limits and budget.

@@ -19,6 +19,7 @@ import msgspec
 from routeiq_core.context import CallContext
 from routeiq_core.providers import Operation
 from routeiq_core.surfaces import LIBRARY_SURFACE
+from routeiq_core.tracing import NOOP_SPAN, Span
 
 
 class Credentials(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,6 +77,8 @@ class CallCommand(msgspec.Struct, frozen=True, kw_only=True):
         hints: Routing hints from outside the body.
         request_id: The surface's id for the request.
         surface: The protocol it arrived in (policy rules can match it).
+        span: The surface's span of the request (the HTTP server span); the call's spans are its
+            children. The no-op span: the call opens its own when tracing is on.
     """
 
     operation: Operation
@@ -84,6 +87,7 @@ class CallCommand(msgspec.Struct, frozen=True, kw_only=True):
     hints: RoutingHints = msgspec.field(default_factory=RoutingHints)
     request_id: str | None = None
     surface: str = LIBRARY_SURFACE
+    span: Span = NOOP_SPAN
 
 
 class CallAnswer(msgspec.Struct, kw_only=True):

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 
 import anyio
 
+from routeiq_core import span_names as names
 from routeiq_core.access.principal import Principal
 from routeiq_core.access.quota_service import QuotaTicket
 from routeiq_core.access.rbac import require
@@ -31,18 +32,23 @@ from routeiq_core.calls.command import (
 )
 from routeiq_core.calls.routed import RoutedModels, take_cost_weight
 from routeiq_core.calls.settle import Settlement, account, body_tokens
+from routeiq_core.calls.tracing import CallTracing, quota_outcome, routed_attributes
 from routeiq_core.context import CallContext
 from routeiq_core.errors import RouteIQError
 from routeiq_core.gateway import Gateway, GatewayStream, estimate_prompt_tokens
 from routeiq_core.gateway.streaming import close_quietly
 from routeiq_core.plugins import PluginManager, ShortCircuit
 from routeiq_core.providers import Operation
+from routeiq_core.request_log import RequestJournal
 from routeiq_core.sse import DONE
 from routeiq_core.surfaces import LIBRARY_SURFACE
+from routeiq_core.tracing import NOOP_TRACER, Tracer
 
 logger = logging.getLogger("routeiq.calls")
 FINISH_TIMEOUT_S = 10.0
 """Longest the end of a call (closing the stream, the last plugin hooks, settling) may take."""
+_BEFORE_REQUEST = names.PLUGINS_SPAN.format(hook="before_request")
+_AFTER_RESPONSE = names.PLUGINS_SPAN.format(hook="after_response")
 
 
 class CallService:
@@ -54,6 +60,8 @@ class CallService:
         plugins: The enabled plugins (hooks are skipped when none is).
         settlement: Settles quota and records spend.
         routed: The routed model names (None: there are none).
+        journal: Writes each call's record to the request log (None: no request log).
+        tracer: Opens the call's spans (the no-op tracer: none).
         clock: Unix time (``received_at`` of each call).
     """
 
@@ -65,6 +73,8 @@ class CallService:
         plugins: PluginManager,
         settlement: Settlement,
         routed: RoutedModels | None = None,
+        journal: RequestJournal | None = None,
+        tracer: Tracer = NOOP_TRACER,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._access = access
@@ -72,6 +82,8 @@ class CallService:
         self._plugins = plugins
         self._settlement = settlement
         self._routed = routed
+        self._journal = journal
+        self._tracing = CallTracing(tracer)
         self._clock = clock
 
     def call(self, command: CallCommand) -> AbstractAsyncContextManager[CallResult]:
@@ -91,19 +103,65 @@ class CallService:
         """
         return _Call(self, command)
 
-    async def _finish(self, ctx: CallContext, ticket: QuotaTicket, result: CallResult | None) -> None:
-        """Close a stream (shielded: the client may have gone), then settle; runs once per call.
+    async def _finish(
+        self,
+        ctx: CallContext,
+        ticket: QuotaTicket | None,
+        result: CallResult | None,
+        error: BaseException | None,
+        own_span: bool = False,
+    ) -> None:
+        """Close a stream (shielded: the client may have gone), settle, log; runs once per call.
 
-        Settlement itself needs no shield: the quota service shields its store call, and a spend
-        ledger's ``record`` only buffers.
+        Settlement itself needs no shield: the quota service shields its store call, and the spend
+        ledger's and request log's ``record`` only buffer.
         """
         if isinstance(result, CallStream):
             with anyio.CancelScope(shield=True), anyio.move_on_after(FINISH_TIMEOUT_S):
                 await result.aclose()
-        await self._settlement.settle(ctx, ticket)
+        if ticket is not None:
+            await self._settlement.settle(ctx, ticket)
+        if self._tracing.enabled:
+            self._tracing.close(ctx, error, own=own_span, cache_hit=ctx.short_circuited)
+        if self._journal is not None:
+            body = result.body if isinstance(result, CallAnswer) else None
+            try:
+                await self._journal.ended(ctx, error, body)
+            except Exception:  # the log must never fail an answer
+                logger.exception("writing the request log failed")
 
-    async def _admit(self, command: CallCommand) -> tuple[CallContext, QuotaTicket]:
-        """Everything before the reservation: who, what, which group; the reservation last."""
+    async def _refused(self, command: CallCommand, error: BaseException) -> None:
+        """Log a call refused before it had a context (no valid key, say)."""
+        if self._journal is None:
+            return
+        ctx = CallContext(
+            request_id=command.request_id,
+            operation=command.operation,
+            surface=command.surface,
+            received_at=self._clock(),
+            source_ip=command.credentials.client_address,
+        )
+        try:
+            await self._journal.ended(ctx, error, None)
+        except Exception:
+            logger.exception("writing the request log failed")
+
+    async def describe(self, command: CallCommand) -> CallContext:
+        """Admit ``command`` up to its model group, reserving and calling nothing.
+
+        Authentication, ``llm.call``, the body, a routed name's choice, the policy and the model
+        group, as :meth:`call` does them — for answers that need no upstream (token counts).
+
+        Raises:
+            The errors of :meth:`call` before its reservation (401, 403, 400, 404).
+        """
+        return await self._prepare(command, None)
+
+    async def _prepare(self, command: CallCommand, call: _Call | None) -> CallContext:
+        """Who, what, which group.
+
+        The context is handed to ``call`` as soon as it exists (a refusal after that is logged with it).
+        """
         principal = await self._access.identify(command.credentials)
         require(principal, "llm.call")
         request = command.request if isinstance(command.request, CallRequest) else command.request()
@@ -118,12 +176,35 @@ class CallService:
             received_at=self._clock(),
             source_ip=command.credentials.client_address,
         )
+        tracing = self._tracing
+        if call is not None:
+            call.context = ctx
+            if tracing.enabled:
+                call.own_span = tracing.open(ctx, command.span)
         if self._routed is not None and self._routed.is_routed(ctx.model):
-            await self._routed.choose(ctx, cost_weight)
+            with tracing.step(ctx, names.ROUTE_SPAN) as span:
+                await self._routed.choose(ctx, cost_weight)
+                if span.recording and ctx.routed is not None:
+                    span.set_attributes(routed_attributes(ctx.routed))
             ctx.payload["model"] = ctx.model
         self._access.apply_policy(ctx)
         self._access.resolve(ctx)
-        return ctx, await self._access.reserve(ctx)
+        return ctx
+
+    async def _admit(self, command: CallCommand, call: _Call) -> tuple[CallContext, QuotaTicket]:
+        """Everything before the reservation (:meth:`_prepare`), then the reservation."""
+        ctx = await self._prepare(command, call)
+        tracing = self._tracing
+        if not tracing.enabled:
+            return ctx, await self._access.reserve(ctx)
+        with tracing.step(ctx, names.QUOTA_SPAN) as span:
+            try:
+                ticket = await self._access.reserve(ctx)
+            except BaseException as exc:
+                span.set_attribute(names.QUOTA_OUTCOME, quota_outcome(exc))
+                raise
+            span.set_attribute(names.QUOTA_OUTCOME, "reserved")
+        return ctx, ticket
 
     async def _answer(self, ctx: CallContext) -> CallResult:
         """Plugins before, the upstream call, plugins after (a stream's last hooks run at its end)."""
@@ -131,7 +212,9 @@ class CallService:
         try:
             if plugins is None:
                 return await (self._open_stream(ctx, None) if ctx.stream else self._complete(ctx, None))
-            short = await plugins.before_request(ctx)
+            with self._tracing.step(ctx, _BEFORE_REQUEST) as span:
+                span.set_attribute(names.PLUGINS, tuple(plugins.names))
+                short = await plugins.before_request(ctx)
             if short is not None:
                 return _short_circuit(ctx, short)
             return await (self._open_stream(ctx, plugins) if ctx.stream else self._complete(ctx, plugins))
@@ -147,12 +230,15 @@ class CallService:
         account(ctx, response.usage, produced=body_tokens(response.body))
         body = response.body
         if plugins is not None:
-            body = await plugins.after_response(ctx, body) or body
+            with self._tracing.step(ctx, _AFTER_RESPONSE) as span:
+                span.set_attribute(names.PLUGINS, tuple(plugins.names))
+                body = await plugins.after_response(ctx, body) or body
         return CallAnswer(context=ctx, body=body)
 
     async def _open_stream(self, ctx: CallContext, plugins: PluginManager | None) -> CallStream:
         before_call = functools.partial(plugins.before_call, ctx) if plugins is not None else None
         opened = await self._gateway.open_stream(ctx, before_call)
+        ctx.first_chunk_at = self._clock()
         ctx.route = opened.route
         if plugins is None:
             frames = opened.frames
@@ -207,6 +293,7 @@ def describe_call(
         stream=request.stream,
         client_wants_usage=request.client_wants_usage,
         model=model if isinstance(model, str) else "",
+        requested_model=model if isinstance(model, str) else "",
         tags=hints.tags,
         conversation_id=hints.conversation_id or (previous if isinstance(previous, str) else None),
         user=user if isinstance(user, str) else None,
@@ -218,28 +305,39 @@ def describe_call(
 class _Call:
     """One call's ``async with``: admission and the answer on entry, settlement on exit."""
 
-    __slots__ = ("_command", "_ctx", "_result", "_service", "_ticket")
+    __slots__ = ("_command", "_result", "_service", "_ticket", "context", "own_span")
 
     def __init__(self, service: CallService, command: CallCommand) -> None:
         self._service = service
         self._command = command
-        self._ctx: CallContext | None = None
+        self.context: CallContext | None = None
+        self.own_span = False
         self._ticket: QuotaTicket | None = None
         self._result: CallResult | None = None
 
     async def __aenter__(self) -> CallResult:
         service = self._service
-        ctx, ticket = self._ctx, self._ticket = await service._admit(self._command)
+        try:
+            ctx, ticket = await service._admit(self._command, self)
+        except BaseException as exc:
+            if self.context is None:
+                await service._refused(self._command, exc)
+            else:
+                await service._finish(self.context, None, None, exc, self.own_span)
+            raise
+        self._ticket = ticket
         try:
             self._result = await service._answer(ctx)
-        except BaseException:
-            await service._finish(ctx, ticket, None)
+        except BaseException as exc:
+            await service._finish(ctx, ticket, None, exc, self.own_span)
             raise
         return self._result
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._ctx is not None and self._ticket is not None:
-            await self._service._finish(self._ctx, self._ticket, self._result)
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if self.context is not None and self._ticket is not None:
+            await self._service._finish(self.context, self._ticket, self._result, exc, self.own_span)
 
 
 def _larger_cap(first: object, second: object) -> int | None:
@@ -259,6 +357,7 @@ async def _usage_before_done(opened: GatewayStream, ctx: CallContext) -> AsyncIt
 def _short_circuit(ctx: CallContext, short: ShortCircuit) -> CallResult:
     """A plugin answered (a cache hit, say): no upstream call, nothing to settle but the reservation."""
     ctx.response_headers.update(short.headers)
+    ctx.short_circuited = True
     if not ctx.stream:
         return CallAnswer(context=ctx, body=short.body or b"{}")
     frames = b"".join((*(short.frames or ()), DONE))

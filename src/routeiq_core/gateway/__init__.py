@@ -5,7 +5,8 @@ quota and plugins have had their say.
 """
 
 from routeiq_core.context import RouteDecision
-from routeiq_core.gateway.service import BeforeCall, Gateway
+from routeiq_core.gateway.attempts import BeforeCall
+from routeiq_core.gateway.service import Gateway
 from routeiq_core.gateway.types import GatewayResponse, GatewayStream, estimate_prompt_tokens
 
 __all__ = [

@@ -19,10 +19,19 @@ from routeiq_core.errors import (
     InvalidRequestError,
     ServiceUnavailableError,
     UpstreamError,
-    UpstreamTimeoutError,
+)
+from routeiq_core.gateway.attempts import (
+    BeforeCall,
+    Progress,
+    deadline_error,
+    deployment_fault,
+    error_type,
+    fits,
+    label,
 )
 from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay
 from routeiq_core.gateway.telemetry import UpstreamTelemetry
+from routeiq_core.gateway.tracing import end_answered, set_usage, start_attempt, watch_stream
 from routeiq_core.gateway.types import GatewayResponse, GatewayStream
 from routeiq_core.metrics import Metrics, RouteCounters
 from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
@@ -35,16 +44,11 @@ from routeiq_core.routing.strategy import (
     LearnsServed,
     PreparesRoute,
 )
+from routeiq_core.tracing import NOOP_SPAN, NOOP_TRACER, Span, Tracer
 
 logger = logging.getLogger("routeiq.gateway")
 T = TypeVar("T")
-BeforeCall = Callable[[Deployment], Awaitable[None]]
-"""Awaited before each attempt with the deployment it goes to (plugins' ``before_call``)."""
-# Upstream answers that say "this deployment is misconfigured", not "this request is bad".
-_DEPLOYMENT_FAULTS = frozenset({401, 403, 404})
-# ...except a 404 from a deployment whose upstream model came from the request (a wildcard group's):
-# the client asked for a model the provider does not have, which says nothing of the deployment.
-_CLIENT_MODEL_FAULT = 404
+Headers = dict[str, str]
 
 
 class Gateway:
@@ -55,6 +59,7 @@ class Gateway:
     overall deadline, skip deployments whose breaker is open, then try the configured fallback
     groups. Every retry, fallback and breaker transition is counted in ``metrics`` and logged with
     the request id. What the strategy can do besides ordering (prepare, learn) is checked here once.
+    With a tracer, each attempt is a client span (its trace context sent upstream).
     """
 
     def __init__(
@@ -69,6 +74,8 @@ class Gateway:
         stats: DeploymentStats,
         request_timeout_s: float,
         rng: random.Random,
+        tracer: Tracer = NOOP_TRACER,
+        capture_content: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
@@ -86,36 +93,43 @@ class Gateway:
         self._token_counters = RouteCounters(metrics, names.PROMPT_TOKENS, names.COMPLETION_TOKENS)
         self._timeout_s = request_timeout_s
         self._rng = rng
+        self._tracer = tracer if tracer.enabled else None
+        self._capture = capture_content
         self._clock = clock
         self._sleep = sleep
 
     async def complete(self, request: CallContext, before_call: BeforeCall | None = None) -> GatewayResponse:
         """Answer a non-streaming request."""
 
-        async def call(d: Deployment, timeout_s: float) -> ProviderReply:
+        async def call(d: Deployment, timeout_s: float, headers: Headers | None) -> ProviderReply:
             client = self._clients[d.adapter]
-            return await client.send(d, request.operation, self._payload(request, d), timeout_s=timeout_s)
+            payload = self._payload(request, d)
+            return await client.send(d, request.operation, payload, timeout_s=timeout_s, headers=headers)
 
-        reply, route = await self._attempt(request, call, before_call)
+        reply, route, span = await self._attempt(request, call, before_call)
         self.stats.ended(route.deployment_id)
         if reply.usage is not None:
             self.record_usage(route, reply.usage, request.operation)
+        if span is not NOOP_SPAN:
+            end_answered(span, reply.body, reply.usage, capture_content=self._capture)
         return GatewayResponse(body=reply.body, usage=reply.usage, route=route)
 
     async def open_stream(self, request: CallContext, before_call: BeforeCall | None = None) -> GatewayStream:
         """Start a streaming request; failover happens until the first frame arrives."""
         operation = request.operation
 
-        async def call(d: Deployment, timeout_s: float) -> tuple[Any, bytes | None, Deployment, float]:
+        async def call(
+            d: Deployment, timeout_s: float, headers: Headers | None
+        ) -> tuple[Any, bytes | None, Deployment, float]:
             sent = self._clock()
             frames = self._clients[d.adapter].stream(
-                d, operation, self._payload(request, d), timeout_s=timeout_s
+                d, operation, self._payload(request, d), timeout_s=timeout_s, headers=headers
             )
             first = await open_first_frame(frames, timeout_s, d.id)
             self._telemetry.first_chunk(d, operation, self._clock() - sent)
             return frames, first, d, sent
 
-        (frames, first, deployment, sent), route = await self._attempt(request, call, before_call)
+        (frames, first, deployment, sent), route, span = await self._attempt(request, call, before_call)
         ended = False
 
         def end() -> None:
@@ -124,10 +138,19 @@ class Gateway:
                 ended = True
                 self.stats.ended(deployment.id)
                 self._telemetry.attempt(deployment, operation, self._clock() - sent)
+                span.end()
 
         def on_usage(usage: Usage) -> None:
             self.record_usage(route, usage, operation)
             stream.usage = usage
+            set_usage(span, usage)
+
+        def on_failure(exc: UpstreamError) -> None:
+            span.fail(str(exc.status_code), exc.message)
+            self._stream_failed(deployment, route, exc)
+
+        if span.recording:
+            frames = watch_stream(span, first, frames)
 
         def on_events(count: int) -> None:
             stream.events += count
@@ -136,7 +159,7 @@ class Gateway:
             frames,
             first,
             client_wants_usage=request.client_wants_usage,
-            on_failure=lambda exc: self._stream_failed(deployment, route, exc),
+            on_failure=on_failure,
             on_usage=on_usage,
             on_events=on_events,
             on_end=end,
@@ -176,11 +199,11 @@ class Gateway:
     async def _attempt(
         self,
         request: CallContext,
-        call: Callable[[Deployment, float], Awaitable[T]],
+        call: Callable[[Deployment, float, Headers | None], Awaitable[T]],
         before_call: BeforeCall | None,
-    ) -> tuple[T, RouteDecision]:
+    ) -> tuple[T, RouteDecision, Span]:
         """Try the request's group, then its context-window and configured fallbacks, in order."""
-        progress = _Progress(deadline=self._clock() + self._timeout_s, before_call=before_call)
+        progress = Progress(deadline=self._clock() + self._timeout_s, before_call=before_call)
         queue = self._initial_groups(request)
         tried: list[str] = []
         labels: list[str] = []
@@ -189,9 +212,11 @@ class Gateway:
             if group.name in tried:
                 continue
             if tried:
-                self._count(names.FALLBACKS, request, from_group=labels[-1], to_group=_label(group))
+                self._count(names.FALLBACKS, request, from_group=labels[-1], to_group=label(group))
             tried.append(group.name)
-            labels.append(_label(group))
+            labels.append(label(group))
+            if progress.first_group is None:
+                progress.first_group = group.name
             result = await self._try_group(group, request, call, progress)
             if result is not None:
                 return result
@@ -214,11 +239,11 @@ class Gateway:
         self,
         group: ModelGroup,
         request: CallContext,
-        call: Callable[[Deployment, float], Awaitable[T]],
-        progress: _Progress,
-    ) -> tuple[T, RouteDecision] | None:
+        call: Callable[[Deployment, float, Headers | None], Awaitable[T]],
+        progress: Progress,
+    ) -> tuple[T, RouteDecision, Span] | None:
         """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
-        candidates = [d for d in group.deployments if _fits(d, request.estimated_prompt_tokens)]
+        candidates = [d for d in group.deployments if fits(d, request.estimated_prompt_tokens)]
         if self._prepare is not None:  # e.g. affinity shared across workers reads its pin first
             await self._prepare.prepare(group, request)
         order = self._strategy.order(group, candidates, request)
@@ -230,25 +255,30 @@ class Gateway:
             if tries > self._retry.num_retries or not breaker.allow():
                 continue
             if progress.attempts and not await self._backoff(progress, request, breaker):
-                raise self._deadline_error(request, progress.attempts, progress.last_error)
+                raise deadline_error(request.model, self._timeout_s, progress)
             tries += 1
             progress.attempts += 1
+            request.attempts = progress.attempts
             request.deployment = d
             if progress.before_call is not None:
                 await progress.before_call(d)
             self.stats.started(d.id)
+            span = self._attempt_span(request, d, group, progress)
             started = self._clock()
             try:
-                result = await call(d, max(0.001, min(d.timeout_s, progress.deadline - started)))
+                timeout_s = max(0.001, min(d.timeout_s, progress.deadline - started))
+                result = await call(d, timeout_s, span.propagation_headers() or None)
             except UpstreamError as exc:
+                span.fail(error_type(exc), exc.message)
+                span.end()
                 self.stats.ended(d.id)
-                self._telemetry.attempt(d, request.operation, self._clock() - started, _error_type(exc))
+                self._telemetry.attempt(d, request.operation, self._clock() - started, error_type(exc))
                 progress.last_error = exc
                 if exc.is_context_overflow:
                     breaker.release_probe()
                     progress.overflowed = True
                     return None
-                if not (exc.retryable or _deployment_fault(d, exc)):
+                if not (exc.retryable or deployment_fault(d, exc)):
                     breaker.release_probe()
                     raise
                 self.stats.observe(d.id, self._clock() - started, ok=False)
@@ -259,7 +289,9 @@ class Gateway:
                     "attempt %d on %s failed (%s): %s", progress.attempts, d.id, exc.status_code, exc.message
                 )
                 continue
-            except BaseException:
+            except BaseException as exc:
+                span.fail(type(exc).__name__)
+                span.end()
                 self.stats.ended(d.id)
                 breaker.release_probe()
                 raise
@@ -268,13 +300,30 @@ class Gateway:
             if self._served is not None:  # e.g. conversation affinity learns who actually served
                 await self._served.on_routed(group, request, d.id)
             route = RouteDecision(
-                model_group=_label(group),
+                model_group=label(group),
                 deployment_id=d.id,
                 strategy=self._strategy.name,
                 attempts=progress.attempts,
             )
-            return result, route
+            return result, route, span
         return None
+
+    def _attempt_span(
+        self, request: CallContext, d: Deployment, group: ModelGroup, progress: Progress
+    ) -> Span:
+        """The client span of an attempt (the no-op span when tracing is off)."""
+        if self._tracer is None:
+            return NOOP_SPAN
+        return start_attempt(
+            self._tracer,
+            request,
+            d,
+            model_group=label(group),
+            strategy=self._strategy.name,
+            attempt=progress.attempts,
+            fallback=progress.first_group is not None and progress.first_group != group.name,
+            capture_content=self._capture,
+        )
 
     def _succeeded(self, d: Deployment, request: CallContext, elapsed: float) -> None:
         self.stats.observe(d.id, elapsed, ok=True)
@@ -287,7 +336,7 @@ class Gateway:
         if self._learner is not None:
             self._learner.on_outcome(context, ok, latency_s)
 
-    async def _backoff(self, progress: _Progress, request: CallContext, breaker: CircuitBreaker) -> bool:
+    async def _backoff(self, progress: Progress, request: CallContext, breaker: CircuitBreaker) -> bool:
         last = progress.last_error
         wait = self._retry.delay(progress.attempts, self._rng, last.retry_after_s if last else None)
         if self._clock() + wait >= progress.deadline:
@@ -311,7 +360,7 @@ class Gateway:
                     param="messages",
                     code="context_length_exceeded",
                 )
-            self._count(names.CONTEXT_WINDOW_FALLBACKS, request, from_group=_label(group))
+            self._count(names.CONTEXT_WINDOW_FALLBACKS, request, from_group=label(group))
             return usable
         return [group]
 
@@ -322,15 +371,6 @@ class Gateway:
         group = request.group
         model = group.pattern if group is not None and group.pattern else request.model
         self._metrics.increment(name, 1.0, model=model, **labels)
-
-    def _deadline_error(
-        self, request: CallContext, attempts: int, last: UpstreamError | None
-    ) -> UpstreamError:
-        detail = f"; last error: {last.message}" if last else ""
-        return UpstreamTimeoutError(
-            f"No deployment of {request.model!r} answered within the {self._timeout_s:g}s request deadline "
-            f"({attempts} attempts){detail}"
-        )
 
     def _exhausted(
         self, request: CallContext, groups: list[str], attempts: int, last: UpstreamError | None
@@ -351,36 +391,3 @@ class Gateway:
             code="no_healthy_deployment",
             headers={"Retry-After": str(retry_after)},
         )
-
-
-class _Progress:
-    """What one request's attempts have done so far."""
-
-    def __init__(self, deadline: float, before_call: BeforeCall | None) -> None:
-        self.deadline = deadline
-        self.before_call = before_call
-        self.attempts = 0
-        self.last_error: UpstreamError | None = None
-        self.overflowed = False
-        self.unroutable: list[str] = []
-
-
-def _deployment_fault(d: Deployment, exc: UpstreamError) -> bool:
-    """Whether a non-retryable upstream error says the deployment is misconfigured (fail over)."""
-    if d.wildcard and exc.status_code == _CLIENT_MODEL_FAULT:
-        return False
-    return exc.status_code in _DEPLOYMENT_FAULTS
-
-
-def _error_type(exc: UpstreamError) -> str:
-    """``error.type`` of a failed attempt: ``timeout``, or the upstream's status code."""
-    return "timeout" if exc.error_type == "timeout_error" else str(exc.status_code)
-
-
-def _label(group: ModelGroup) -> str:
-    """The group's name for metrics and spend: a wildcard group's configured name, so labels stay bounded."""
-    return group.pattern or group.name
-
-
-def _fits(d: Deployment, tokens: int) -> bool:
-    return d.max_context_tokens is None or tokens <= d.max_context_tokens

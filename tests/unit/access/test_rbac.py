@@ -60,14 +60,23 @@ def test_grant_patterns(grant: str, permission: str, expected: bool) -> None:
                 "keys.read",
                 "models.read",
                 "spend.read",
+                "requests.read",
                 "policy.explain",
                 "mcp.tools.call",
                 "llm.call",
             ],
             ["config.reload", "teams.write", "a2a.agents.write"],
         ),
-        ("member", ["models.read", "llm.call", "mcp.tools.call"], ["keys.write", "keys.read", "spend.read"]),
-        ("viewer", ["models.read", "keys.read", "spend.read"], ["keys.write", "llm.call", "mcp.tools.call"]),
+        (
+            "member",
+            ["models.read", "llm.call", "mcp.tools.call", "requests.read"],
+            ["keys.write", "keys.read", "spend.read"],
+        ),
+        (
+            "viewer",
+            ["models.read", "keys.read", "spend.read", "requests.read"],
+            ["keys.write", "llm.call", "mcp.tools.call"],
+        ),
     ],
 )
 def test_role_table(role: Role, allowed: list[str], denied: list[str]) -> None:

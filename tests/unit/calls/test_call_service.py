@@ -48,6 +48,7 @@ from routeiq_core.errors import (
 )
 from routeiq_core.plugins import BasePlugin, Capability, PluginManager, PluginSpec, ShortCircuit
 from routeiq_core.providers import Operation
+from routeiq_core.tracing import NOOP_TRACER, Tracer
 from tests.support.gateways import make
 from tests.support.providers import ScriptedClient, deployment, failure
 from tests.support.stores import DictKeyStore
@@ -112,9 +113,10 @@ class Harness:
         plugins: tuple[BasePlugin, ...] = (),
         policy: Mapping[str, Any] | None = None,
         master_key: str | None = MASTER,
+        tracer: Tracer = NOOP_TRACER,
     ) -> None:
         group = ModelGroup(name="g", deployments=deployments)
-        gateway, self.client, self.metrics, self.clock, _ = make([group], script)
+        gateway, self.client, self.metrics, self.clock, _ = make([group], script, tracer=tracer)
         self.keys_store, self.hasher = DictKeyStore(), KeyHasher("server-secret-0123456789")
         self.quota_store = CountingQuotaStore()
         quota = QuotaService(
@@ -138,6 +140,7 @@ class Harness:
             gateway=gateway,
             plugins=PluginManager(plugins, allowed_capabilities=None, metrics=self.metrics),
             settlement=Settlement(quota=quota, spend=self.spend, metrics=self.metrics, clock=self.clock),
+            tracer=tracer,
             clock=self.clock,
         )
 
@@ -209,6 +212,19 @@ async def test_a_key_over_its_quota_is_refused_before_any_upstream_call() -> Non
     assert (await h.used(key_id))["requests"] == 1
     assert (await h.spent()).total.requests == 1
     assert h.quota_store.settlements == 1  # only the served call had anything to settle
+
+
+async def test_describe_admits_up_to_the_group_and_reserves_nothing() -> None:
+    h = Harness((deployment("g", 0),))
+    secret, key_id = await h.key(rpm=1)
+    for _ in range(3):  # more than the key's rate: nothing is reserved
+        ctx = await h.service.describe(command(secret))
+        assert (ctx.model_group, ctx.key_id) == ("g", key_id)
+        assert ctx.estimated_prompt_tokens > 0
+    assert (await h.used(key_id)).get("requests", 0) == 0
+    assert h.client.calls == []
+    with pytest.raises(AuthenticationError):
+        await h.service.describe(command("sk-wrong"))
 
 
 async def test_a_plugin_short_circuit_gives_the_whole_reservation_back() -> None:

@@ -28,6 +28,7 @@ from routeiq_app.surfaces.openai.wire import (
     EmbeddingRequest,
     StreamableRequest,
 )
+from routeiq_app.surfaces.tracing import request_span
 from routeiq_core.calls import CallCommand, CallRequest, CallService, CallStream
 from routeiq_core.errors import InvalidRequestError, RouteIQError
 from routeiq_core.providers import Operation
@@ -92,6 +93,7 @@ def _operation_handler(
             hints=hints,
             request_id=scope.get("state", {}).get("request_id"),
             surface=OPENAI_SURFACE,
+            span=request_span(scope),
         )
         async with calls.call(command) as result:
             if isinstance(result, CallStream):
