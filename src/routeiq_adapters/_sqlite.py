@@ -102,6 +102,19 @@ class SQLiteDatabase:
         return conn
 
 
+def immediate(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction (the writer lock); rolled back if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
 def migrate_component(conn: sqlite3.Connection, component: Component) -> None:
     """Bring ``component``'s tables to the latest of its steps inside ``BEGIN IMMEDIATE``.
 

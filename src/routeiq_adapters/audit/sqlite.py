@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase
+from routeiq_adapters._sqlite import SQLiteDatabase, immediate
 from routeiq_adapters.audit._codec import (
     CHECKPOINT_LIST,
     CHECKPOINTS,
@@ -74,18 +74,12 @@ class SQLiteAuditStore:
         """Chain ``events`` after the last entry, holding the write lock."""
 
         def work(conn: sqlite3.Connection) -> ChainHead:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                entries, head = extend(head_of(conn.execute(_HEAD).fetchone()), events)
-                conn.executemany(_INSERT, [entry_row(e) for e in entries])
-                conn.execute(_SET_HEAD, head_values(head))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            entries, head = extend(head_of(conn.execute(_HEAD).fetchone()), events)
+            conn.executemany(_INSERT, [entry_row(e) for e in entries])
+            conn.execute(_SET_HEAD, head_values(head))
             return head
 
-        return await self._db.run(work)
+        return await self._db.run(lambda conn: immediate(conn, work))
 
     async def head(self) -> ChainHead:
         """The head of the log now."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase
+from routeiq_adapters._sqlite import SQLiteDatabase, immediate
 from routeiq_adapters.request_log._buffered import SQLRequestLog
 from routeiq_adapters.request_log._paging import Position
 from routeiq_adapters.request_log._schema import COLUMNS, COMPONENT, TABLE, DbRow, from_row, select_query
@@ -67,18 +67,11 @@ class SQLiteRequestLog(SQLRequestLog):
 
     async def _write(self, rows: Sequence[DbRow], prune_before: float | None) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(_INSERT, rows)
-                if prune_before is not None:
-                    conn.execute(_PRUNE, (prune_before,))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            conn.executemany(_INSERT, rows)
+            if prune_before is not None:
+                conn.execute(_PRUNE, (prune_before,))
 
-        await self._db.run(write)
+        await self._db.run(lambda conn: immediate(conn, write))
 
     async def _select(
         self, query: RequestQuery, after: Position | None, limit: int

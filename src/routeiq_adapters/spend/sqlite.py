@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase
+from routeiq_adapters._sqlite import SQLiteDatabase, immediate
 from routeiq_adapters.spend._buckets import Row
 from routeiq_adapters.spend._buffered import SQLSpendLedger
 from routeiq_adapters.spend._schema import (
@@ -75,18 +75,11 @@ class SQLiteSpendLedger(SQLSpendLedger):
 
     async def _write(self, rows: Sequence[DbRow], prune_before: int | None) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(_UPSERT, rows)
-                if prune_before is not None:
-                    conn.execute(_PRUNE, (prune_before,))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            conn.executemany(_UPSERT, rows)
+            if prune_before is not None:
+                conn.execute(_PRUNE, (prune_before,))
 
-        await self._db.run(write)
+        await self._db.run(lambda conn: immediate(conn, write))
 
     async def _select(self, spend_filter: SpendFilter) -> list[Row]:
         sql, args = report_query(TABLE, spend_filter, lambda n: "?")
