@@ -136,9 +136,8 @@ async def test_many_tasks_and_stores_at_once_never_fork_the_chain(target: Target
     assert (result.ok, result.size) == (True, expected), result.reason
 
 
+@pytest.mark.parametrize("target", ["sqlite", "postgres"], indirect=True)  # memory lives in one process
 async def test_several_processes_append_to_one_log_in_turn(target: Target) -> None:
-    if target.kind == "memory":
-        pytest.skip("the in-memory store lives in one process")
     store = target.make()
     await store.ensure_schema()  # created once here, as `routeiq migrate` would
     commands = [
