@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= examples/demo-config.yaml
 
-.PHONY: serve test lint typecheck unit contract docs bench bench-smoke image-smoke clean
+.PHONY: serve test lint typecheck unit contract browser docs bench bench-smoke image-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,18 @@ typecheck: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest -q tests/unit
 
+# The dashboard's browser tests drive the machine's Chromium (never `playwright install`): install the
+# Debian package when it is missing and we are root; otherwise those tests skip (and fail under CI).
+browser:
+	@$(PYTHON) -c 'import shutil, sys; sys.exit(shutil.which("chromium") is None)' || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && apt-get install -y -q chromium; \
+	else \
+		echo "chromium is missing (apt-get install -y chromium as root): the dashboard browser tests skip"; \
+	fi
+
 # Ports against every adapter, real Redis/PostgreSQL, the app over HTTP, real processes and SDKs.
-contract: $(VENV)/.installed-dev
+contract: $(VENV)/.installed-dev browser
 	$(BIN)/pytest -q tests/contract
 
 # Side-by-side performance run (RouteIQ, LiteLLM proxy, the floor, direct); see benchmarks/README.md.

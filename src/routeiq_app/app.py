@@ -28,10 +28,12 @@ from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_app.surfaces.anthropic import anthropic_descriptions, anthropic_routes
 from routeiq_app.surfaces.openai import call_descriptions, get_model, list_models, openai_routes
+from routeiq_app.surfaces.responses import responses_descriptions, responses_routes, stored_response_routes
 from routeiq_app.surfaces.router import SurfaceRouter
+from routeiq_app.ui import UiAssets, ui_routes
 from routeiq_core import __version__
 from routeiq_core.access import Principal
-from routeiq_core.surfaces import ANTHROPIC_SURFACE, OPENAI_SURFACE
+from routeiq_core.surfaces import ANTHROPIC_SURFACE, OPENAI_SURFACE, RESPONSES_SURFACE
 
 logger = logging.getLogger("routeiq.app")
 
@@ -80,6 +82,9 @@ def create_app(container: Container | None = None) -> Litestar:
     access = container.call_access()
     call_routes = openai_routes(container.calls(), reader, settings.server.max_request_body_bytes)
     messages_routes = anthropic_routes(container.calls(), reader, settings.server.max_request_body_bytes)
+    create_routes = responses_routes(
+        container.calls(), access, container.conversations(), reader, settings.server.max_request_body_bytes
+    )
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
         return await access.identify(reader.credentials(request.scope))  # type: ignore[arg-type]
@@ -95,6 +100,9 @@ def create_app(container: Container | None = None) -> Litestar:
             *litellm_routes,
             *call_descriptions,
             *anthropic_descriptions,
+            *responses_descriptions,
+            *stored_response_routes,
+            *ui_routes(UiAssets.from_package()),
         ],
         dependencies={
             "readiness": _provide(container.readiness),
@@ -110,6 +118,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "request_log": _provide(container.request_log),
             "call_access": _provide(container.call_access),
             "http_reader": _provide(container.http_reader),
+            "conversations": _provide(container.conversations),
             "model_routing": _provide(container.model_routing),
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.memory_metrics),
@@ -128,9 +137,13 @@ def create_app(container: Container | None = None) -> Litestar:
     app.state.container = container
     routed = SurfaceRouter(
         AuditSourceMiddleware(cast(ASGIApp, app.asgi_handler), reader),
-        {**call_routes, **messages_routes},
+        {**call_routes, **messages_routes, **create_routes},
         container.metrics(),
-        {**dict.fromkeys(call_routes, OPENAI_SURFACE), **dict.fromkeys(messages_routes, ANTHROPIC_SURFACE)},
+        {
+            **dict.fromkeys(call_routes, OPENAI_SURFACE),
+            **dict.fromkeys(messages_routes, ANTHROPIC_SURFACE),
+            **dict.fromkeys(create_routes, RESPONSES_SURFACE),
+        },
         tracer=container.tracer(),
     )
     wrapped = _wrap(routed, container, settings)

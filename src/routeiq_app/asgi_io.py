@@ -48,14 +48,16 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def send_json(send: Send, status: int, body: bytes, headers: Headers = ()) -> None:
-    """Send a complete JSON response."""
+async def send_json(
+    send: Send, status: int, body: bytes, headers: Headers = (), *, content_type: bytes = b"application/json"
+) -> None:
+    """Send a complete response: JSON unless ``content_type`` says otherwise (a plain-text transcript)."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 *headers,
             ],
@@ -64,9 +66,19 @@ async def send_json(send: Send, status: int, body: bytes, headers: Headers = ())
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def send_stream(send: Send, receive: Receive, frames: AsyncIterator[bytes], headers: Headers) -> None:
-    """Send SSE frames as they come; a client disconnect stops the stream (its owner closes it)."""
-    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]})
+async def send_stream(
+    send: Send,
+    receive: Receive,
+    frames: AsyncIterator[bytes],
+    headers: Headers,
+    *,
+    content: Headers = SSE_HEADERS,
+) -> None:
+    """Send SSE frames (or, with other ``content`` headers, any bytes) as they come.
+
+    A client disconnect stops the stream (its owner closes it).
+    """
+    await send({"type": "http.response.start", "status": 200, "headers": [*content, *headers]})
     async with anyio.create_task_group() as tg:
 
         async def watch_disconnect() -> None:

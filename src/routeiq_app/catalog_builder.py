@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -24,9 +25,26 @@ from routeiq_core.catalog import (
     matches,
 )
 from routeiq_core.errors import ConfigurationError
+from routeiq_core.providers import Operation
 from routeiq_core.routing import DeploymentStats, build_strategy
 
 NATIVE_PREFIXES = frozenset({"openai", "mock"})
+_TEXT = frozenset({Operation.CHAT, Operation.COMPLETIONS})
+MODE_OPERATIONS: Mapping[str, frozenset[Operation]] = MappingProxyType(
+    {
+        "chat": _TEXT,
+        "completion": _TEXT,
+        "responses": _TEXT,
+        "embedding": frozenset({Operation.EMBEDDINGS}),
+        "moderation": frozenset({Operation.MODERATIONS}),
+        "image_generation": frozenset({Operation.IMAGES}),
+        "image_edit": frozenset({Operation.IMAGE_EDITS}),
+        "rerank": frozenset({Operation.RERANK}),
+        "audio_speech": frozenset({Operation.AUDIO_SPEECH}),
+        "audio_transcription": frozenset({Operation.AUDIO_TRANSCRIPTION}),
+    }
+)
+"""The operations a deployment of each ``model_info.mode`` serves."""
 _OPENAI_KEYS = frozenset({"organization", "extra_headers"})  # LiteLLM keys the native OpenAI client honours
 
 
@@ -213,6 +231,7 @@ def _deployment(
         params={"mock": params.mock, "litellm_extra": dict(params.extra), "headers": headers},
         attributes=upstream_attributes(adapter, params.model, params.api_base),
         price_model=None if adapter == "mock" else (info.base_model or params.model),
+        operations=None if info.mode is None else MODE_OPERATIONS[info.mode],
     )
 
 

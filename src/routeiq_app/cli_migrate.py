@@ -1,4 +1,4 @@
-"""``routeiq migrate``: create or upgrade the key, team, spend, request log and audit tables, then exit.
+"""``routeiq migrate``: create or upgrade the key, team, spend, request log, audit, responses tables; exit.
 
 What a Kubernetes initContainer or Job runs before the gateway's pods start. The container builds the
 stores exactly as ``serve`` does, and each creates or migrates its tables as it would at startup, so
@@ -31,12 +31,15 @@ from routeiq_adapters.audit._codec import COMPONENT as AUDIT
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
 from routeiq_adapters.request_log import PostgresRequestLog, SQLiteRequestLog
 from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
+from routeiq_adapters.responses import PostgresResponseStore, SQLiteResponseStore
+from routeiq_adapters.responses._schema import COMPONENT as RESPONSES
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
 from routeiq_adapters.teams._codec import COMPONENT as TEAMS
 from routeiq_app.access_setup import IN_MEMORY, sqlite_path
 from routeiq_app.audit_setup import audit_backend
 from routeiq_app.container import Container
 from routeiq_app.request_log_setup import request_log_backend
+from routeiq_app.responses_setup import response_store_backend
 from routeiq_app.settings import Settings
 from routeiq_app.settings.loader import load_settings_with_notices
 from routeiq_app.settings.schema import CONFIG_ENV
@@ -78,10 +81,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``migrate`` to the ``routeiq`` command."""
     migrate = subparsers.add_parser(
         "migrate",
-        help="create or upgrade the key, team, spend, request log and audit tables, then exit",
-        description="Create or upgrade the key, team, spend, request log and audit tables of the configured "
-        "backends, as `serve` would at startup, then exit: 0 migrated (or nothing to migrate), 1 a "
-        "database failed or stayed unreachable, 2 configuration problems. Safe to run repeatedly and "
+        help="create or upgrade the key, team, spend, request log, audit and responses tables, then exit",
+        description="Create or upgrade the key, team, spend, request log, audit and responses tables of the "
+        "configured backends, as `serve` would at startup, then exit: 0 migrated (or nothing to migrate), "
+        "1 a database failed or stayed unreachable, 2 configuration problems. Safe to run repeatedly and "
         "concurrently.",
     )
     migrate.add_argument("--config", help=f"YAML settings file (default: ${CONFIG_ENV})")
@@ -136,6 +139,9 @@ def _targets(settings: Settings) -> list[Target]:
         audit = container.audit_store()
         if isinstance(audit, SQLiteAuditStore | PostgresAuditStore):  # not off, not in memory
             stores.append(("audit", audit, AUDIT))
+        responses = container.response_store()
+        if isinstance(responses, SQLiteResponseStore | PostgresResponseStore):  # not in memory
+            stores.append(("responses", responses, RESPONSES))
     except ValueError as exc:
         raise ConfigurationError([str(exc)]) from exc
     return [Target(name, store, _where(settings, name), latest_version(c)) for name, store, c in stores]
@@ -148,6 +154,8 @@ def _where(settings: Settings, name: str) -> str:
         backend = request_log_backend(settings)
     elif name == "audit":
         backend = audit_backend(settings)
+    elif name == "responses":
+        backend = response_store_backend(settings)
     if backend == "postgres":
         return f"postgres {postgres_endpoint(keys.postgres_dsn or '')} schema {keys.postgres_schema}"
     return f"sqlite {Path(sqlite_path(settings, name)).resolve()}"

@@ -15,7 +15,7 @@ from routeiq_adapters.metrics.node import run_node_metrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
-from routeiq_app import audit_setup, metrics_setup, otel_setup, request_log_setup
+from routeiq_app import audit_setup, metrics_setup, otel_setup, request_log_setup, responses_setup
 from routeiq_app.access_setup import (
     anonymous_principal,
     close_quota_store,
@@ -46,6 +46,7 @@ from routeiq_app.state_setup import (
     run_breaker_sync,
 )
 from routeiq_app.surfaces.http import HttpRequestReader, parse_networks
+from routeiq_app.surfaces.responses.conversation import Conversations
 from routeiq_core import __version__
 from routeiq_core.access import (
     Authenticator,
@@ -216,6 +217,15 @@ class Container(containers.DeclarativeContainer):
     request_log = providers.Singleton(request_log_setup.request_log, settings, metrics)
     request_log_lifecycle = providers.Resource(request_log_setup.run_request_log, request_log)
     request_journal = providers.Singleton(request_log_setup.request_journal, settings, request_log)
+    # The Responses API's stored responses (previous_response_id, retrieve, delete).
+    response_store = providers.Singleton(responses_setup.response_store, settings)
+    response_store_lifecycle = providers.Resource(responses_setup.run_response_store, response_store)
+    conversations = providers.Singleton(
+        Conversations,
+        response_store,
+        ttl_s=settings.provided.responses.ttl_s,
+        max_stored_bytes=settings.provided.responses.max_stored_bytes,
+    )
     call_access = providers.Singleton(
         CallAccess,
         authenticator=authenticator,

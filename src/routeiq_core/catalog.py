@@ -17,6 +17,7 @@ import msgspec
 from cachetools import LRUCache
 
 from routeiq_core.errors import NotFoundError
+from routeiq_core.operations import Operation
 
 PriceSource = Literal["config", "price_map", "none"]
 
@@ -51,7 +52,8 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     catalog hands out when their upstream model name came from the request (so an upstream 404 is
     the client's unknown model, not a misconfigured deployment). ``attributes`` are the upstream's
     telemetry attributes (``gen_ai.provider.name``, ``server.address``, ``server.port``), set by the
-    app, which knows the adapters.
+    app, which knows the adapters. ``operations`` are the operations it serves (from its configured
+    ``mode``); None: whatever its adapter can do.
     """
 
     id: str
@@ -73,10 +75,15 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     price_model: str | None = None
     wildcard: bool = False
     attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
+    operations: frozenset[Operation] | None = None
 
     def __repr__(self) -> str:
         """Never show the API key."""
         return f"Deployment(id={self.id!r}, group={self.model_group!r}, adapter={self.adapter!r})"
+
+    def serves(self, operation: Operation) -> bool:
+        """Whether this deployment is configured to serve ``operation``."""
+        return self.operations is None or operation in self.operations
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """Spend in the price unit for this many tokens."""

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
 from routeiq_core.catalog import Deployment
+from routeiq_core.operations import Operation, UploadedFile
 
-
-class Operation(enum.StrEnum):
-    """OpenAI API operations the gateway proxies."""
-
-    CHAT = "chat"
-    COMPLETIONS = "completions"
-    EMBEDDINGS = "embeddings"
+__all__ = ["Operation", "ProviderClient", "ProviderReply", "UploadedFile", "Usage", "WarmsUp"]
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,7 +32,8 @@ class ProviderClient(Protocol):
     """Port to one kind of upstream. Adapters raise :class:`routeiq_core.errors.UpstreamError`s.
 
     ``payload`` is the client's OpenAI-shaped request with ``model`` already set to the deployment's
-    upstream model; fields the gateway does not model are passed through untouched.
+    upstream model; fields the gateway does not model are passed through untouched. A transcription's
+    ``file`` is an :class:`~routeiq_core.operations.UploadedFile` (adapters send it as a form upload).
     """
 
     async def send(
@@ -69,7 +64,9 @@ class ProviderClient(Protocol):
         r"""Stream one call as chunks of one or more complete SSE frames (``data: {...}\\n\\n``).
 
         ``[DONE]`` is excluded. All frames of one upstream read may come as one chunk, which the
-        gateway forwards with one write.
+        gateway forwards with one write. For an operation of
+        :data:`~routeiq_core.operations.BYTE_STREAMS` (speech), the chunks are the answer's raw
+        bytes instead (audio in the request's ``response_format``).
 
         ``timeout_s`` bounds the wait for the first frame and for each later one; ``headers`` as
         for :meth:`send`. Closing the

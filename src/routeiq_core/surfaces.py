@@ -9,5 +9,8 @@ OPENAI_SURFACE = "openai"
 ANTHROPIC_SURFACE = "anthropic"
 """Anthropic's Messages API (messages, token counting), translated to chat."""
 
-SURFACES = frozenset({OPENAI_SURFACE, ANTHROPIC_SURFACE, LIBRARY_SURFACE})
+RESPONSES_SURFACE = "responses"
+"""OpenAI's Responses API, translated to chat."""
+
+SURFACES = frozenset({OPENAI_SURFACE, ANTHROPIC_SURFACE, RESPONSES_SURFACE, LIBRARY_SURFACE})
 """Every surface RouteIQ serves; a policy rule naming another is a configuration error."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from routeiq_adapters.audit._codec import COMPONENT as AUDIT
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
 from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
+from routeiq_adapters.responses._schema import COMPONENT as RESPONSES
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
 from routeiq_adapters.teams._codec import COMPONENT as TEAMS
 from routeiq_app.cli_migrate import latest_version
@@ -23,7 +24,14 @@ from tests.support.gateway_process import clean_env
 MIGRATE = [sys.executable, "-m", "routeiq_app.cli", "migrate"]
 PASSWORD = "pw-Must_not%21leak"
 UNREACHABLE = f"postgresql://routeiq:{PASSWORD}@127.0.0.1:1/routeiq"
-STORES = (("keys", KEYS), ("teams", TEAMS), ("spend", SPEND), ("requests", REQUESTS), ("audit", AUDIT))
+STORES = (
+    ("keys", KEYS),
+    ("teams", TEAMS),
+    ("spend", SPEND),
+    ("requests", REQUESTS),
+    ("audit", AUDIT),
+    ("responses", RESPONSES),
+)
 
 
 def migrate(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
@@ -51,6 +59,7 @@ def test_sqlite_creates_each_store_file_and_running_again_is_fine(tmp_path: Path
         "spend": tmp_path / "keys-spend.db",
         "requests": tmp_path / "keys-requests.db",
         "audit": tmp_path / "keys-audit.db",
+        "responses": tmp_path / "keys-responses.db",
     }
     expected = [
         f"{name}: sqlite {files[name]} at version {latest_version(component)}" for name, component in STORES

@@ -28,6 +28,7 @@ from routeiq_adapters._schema import VERSION_TABLE
 from routeiq_adapters.audit._codec import COMPONENT as AUDIT
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
 from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
+from routeiq_adapters.responses._schema import COMPONENT as RESPONSES
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
 from routeiq_adapters.teams._codec import COMPONENT as TEAMS
 from routeiq_app.cli_migrate import latest_version, postgres_endpoint
@@ -37,7 +38,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 MIGRATORS = 6
 GATEWAYS = 3
 MASTER = "sk-master-concurrent-migrations"
-COMPONENTS = (KEYS, TEAMS, SPEND, REQUESTS, AUDIT)
+COMPONENTS = (KEYS, TEAMS, SPEND, REQUESTS, AUDIT, RESPONSES)
 EXPECTED_VERSIONS = {c.name: latest_version(c) for c in COMPONENTS}
 EXPECTED_TABLES = {VERSION_TABLE} | {c.table for c in COMPONENTS}
 WAITING = """

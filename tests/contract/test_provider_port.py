@@ -21,8 +21,9 @@ from routeiq_adapters.providers.mock import MockBehaviour, MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
-from routeiq_core.providers import Operation, ProviderClient
+from routeiq_core.providers import Operation, ProviderClient, UploadedFile
 from tests.support.fake_upstream import CONTEXT_OVERFLOW, ERRORS, TEXT, FakeUpstream
+from tests.support.fake_upstream_tasks import SPEECH_CHUNKS
 
 pytestmark = [
     pytest.mark.anyio,
@@ -285,3 +286,77 @@ async def test_closing_the_stream_early_cancels_the_upstream_request(net: Harnes
     assert (await anext(agen)).startswith(b"data: ")
     await agen.aclose()  # type: ignore[attr-defined]
     assert await anyio.to_thread.run_sync(net.upstream.disconnected.wait, 3.0)
+
+
+# --- moderations, images, rerank, audio (LiteLLM has no rerank for OpenAI-compatible servers) ----
+
+WAV = b"RIFF" + bytes(40)
+
+
+async def test_moderations_answer_one_result_per_input(harness: Harness) -> None:
+    deployment = harness.deployment("plain")
+    payload = {"model": deployment.upstream_model, "input": ["hello", "world"]}
+    reply = await harness.provider.send(deployment, Operation.MODERATIONS, payload, timeout_s=10)
+    body = msgspec.json.decode(reply.body)
+    assert len(body["results"]) == 2
+    assert body["results"][0]["flagged"] is False
+
+
+async def test_images_answer_base64_data(harness: Harness) -> None:
+    deployment = harness.deployment("plain")
+    payload = {"model": deployment.upstream_model, "prompt": "a fox", "n": 2}
+    reply = await harness.provider.send(deployment, Operation.IMAGES, payload, timeout_s=10)
+    body = msgspec.json.decode(reply.body)
+    assert len(body["data"]) == 2
+    assert body["data"][0]["b64_json"]
+    assert reply.usage is not None
+    assert reply.usage.prompt_tokens > 0
+
+
+@pytest.mark.parametrize("harness", ["mock", "openai"], indirect=True)
+async def test_rerank_answers_indices_best_first(harness: Harness) -> None:
+    deployment = harness.deployment("plain")
+    payload = {
+        "model": deployment.upstream_model,
+        "query": "fox",
+        "documents": ["a fox", "a dog"],
+        "top_n": 1,
+    }
+    reply = await harness.provider.send(deployment, Operation.RERANK, payload, timeout_s=10)
+    results = msgspec.json.decode(reply.body)["results"]
+    assert len(results) == 1
+    assert results[0]["index"] in (0, 1)
+
+
+async def test_speech_streams_raw_audio_bytes(harness: Harness) -> None:
+    deployment = harness.deployment("tts")
+    payload = {"model": deployment.upstream_model, "input": "hello there", "voice": "alloy"}
+    chunks = [
+        c async for c in harness.provider.stream(deployment, Operation.AUDIO_SPEECH, payload, timeout_s=10)
+    ]
+    audio = b"".join(chunks)
+    assert not audio.startswith(b"data:")
+    if harness.kind == "mock":
+        assert len(chunks) == 2  # a chunk a word
+    else:
+        assert audio == b"".join(SPEECH_CHUNKS)
+
+
+async def test_transcription_sends_the_file(harness: Harness) -> None:
+    deployment = harness.deployment("whisper")
+    upload = UploadedFile(filename="clip.wav", media_type="audio/wav", data=WAV)
+    payload = {"model": deployment.upstream_model, "file": upload}
+    reply = await harness.provider.send(deployment, Operation.AUDIO_TRANSCRIPTION, payload, timeout_s=10)
+    assert msgspec.json.decode(reply.body)["text"]
+    if harness.kind != "mock":
+        sent = harness.upstream.requests[-1]
+        assert sent["path"] == "/v1/audio/transcriptions"
+        assert sent["json"]["file"] == {"filename": "clip.wav", "size": len(WAV)}
+
+
+async def test_a_failing_upstream_keeps_its_status(net: Harness) -> None:
+    deployment = net.deployment("error-500")
+    payload = {"model": deployment.upstream_model, "input": "x"}
+    with pytest.raises(UpstreamError) as caught:
+        await net.provider.send(deployment, Operation.MODERATIONS, payload, timeout_s=10)
+    assert caught.value.status_code == 500

@@ -22,6 +22,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from tests.support.fake_upstream_tasks import SPEECH_CHUNKS, TASK_PATHS, TRANSCRIPT, task_answer
+
 TEXT_PIECES = ("Hello", " from", " upstream")
 TEXT = "".join(TEXT_PIECES)
 USAGE = MappingProxyType({"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8})
@@ -101,6 +103,11 @@ class FakeUpstream:
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._completion)  # Azure
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
+        for path in TASK_PATHS:
+            app.router.add_post(path, self._task)
+        app.router.add_post("/v1/audio/speech", self._speech)
+        app.router.add_post("/v1/audio/transcriptions", self._form)
+        app.router.add_post("/v1/images/edits", self._form)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         self._loop.run_until_complete(web.SockSite(self._runner, self._sock).start())
@@ -194,6 +201,45 @@ class FakeUpstream:
             data.append({"object": "embedding", "index": i, "embedding": embedding})
         usage = {"prompt_tokens": 5, "total_tokens": 5}
         return web.json_response({"object": "list", "data": data, "model": model, "usage": usage})
+
+    async def _task(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        failure = self._failure(str(body.get("model", "")))
+        return failure or web.json_response(task_answer(request.path, body))
+
+    async def _speech(self, request: web.Request) -> web.StreamResponse:
+        body = await self._record(request)
+        failure = self._failure(str(body.get("model", "")))
+        if failure is not None:
+            return failure
+        response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+        await response.prepare(request)
+        for chunk in SPEECH_CHUNKS:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    async def _form(self, request: web.Request) -> web.Response:
+        """Transcriptions and image edits: a form, each file recorded as its name and size."""
+        form = await request.post()
+        fields: dict[str, Any] = {}
+        for key, value in form.items():
+            item = (
+                value
+                if isinstance(value, str)
+                else {"filename": value.filename, "size": len(value.file.read())}
+            )
+            fields[key] = [*fields[key], item] if key.endswith("[]") and key in fields else item
+            if key.endswith("[]") and not isinstance(fields[key], list):
+                fields[key] = [item]
+        record = {"path": request.path, "query": {}, "json": fields, "api_key": None}
+        self.requests.append(record | {"authorization": request.headers.get("Authorization"), "headers": {}})
+        if request.path.endswith("/images/edits"):
+            return web.json_response(task_answer("/images/generations", {"n": int(fields.get("n", 1))}))
+        if fields.get("response_format") == "text":
+            return web.Response(text=TRANSCRIPT, content_type="text/plain")
+        usage = {"type": "tokens", "input_tokens": 4, "output_tokens": 2, "total_tokens": 6}
+        return web.json_response({"text": TRANSCRIPT, "usage": usage})
 
     def _failure(self, model: str) -> web.Response | None:
         status: int | None = None

@@ -5,7 +5,9 @@ import routeiq_adapters.audit
 import routeiq_app
 import routeiq_core
 import routeiq_core.audit
+import routeiq_core.providers
 from routeiq_app.surfaces import anthropic as anthropic_surface
+from routeiq_app.surfaces import responses as responses_surface
 
 
 def test_core_exports() -> None:
@@ -54,3 +56,38 @@ def test_anthropic_surface_exports() -> None:
     ]
     for name in anthropic_surface.__all__:
         assert hasattr(anthropic_surface, name), name
+
+
+def test_responses_surface_exports() -> None:
+    assert responses_surface.__all__ == [
+        "RESPONSES_PATH",
+        "Conversations",
+        "responses_descriptions",
+        "responses_routes",
+        "stored_response_routes",
+    ]
+    for name in responses_surface.__all__:
+        assert hasattr(responses_surface, name), name
+
+
+def test_responses_adapters_exports() -> None:
+    import routeiq_adapters.responses
+
+    assert routeiq_adapters.responses.__all__ == [
+        "InMemoryResponseStore",
+        "PostgresResponseStore",
+        "SQLiteResponseStore",
+    ]
+
+
+def test_provider_port_exports() -> None:
+    assert set(routeiq_core.providers.__all__) == {
+        "Operation",
+        "ProviderClient",
+        "ProviderReply",
+        "UploadedFile",
+        "Usage",
+        "WarmsUp",
+    }
+    for name in routeiq_core.providers.__all__:
+        assert hasattr(routeiq_core.providers, name), name

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -24,19 +23,12 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
+from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from routeiq_core import span_names
 from routeiq_core.tracing import AttributeValue, Span, SpanKind
 
-_KINDS = MappingProxyType(
-    {
-        SpanKind.INTERNAL: trace.SpanKind.INTERNAL,
-        SpanKind.SERVER: trace.SpanKind.SERVER,
-        SpanKind.CLIENT: trace.SpanKind.CLIENT,
-    }
-)
 _PROPAGATOR = TraceContextTextMapPropagator()
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _UNSAMPLED = TraceFlags(TraceFlags.DEFAULT)
@@ -79,18 +71,25 @@ class SpanPipeline:
 
 
 class OTelSpan:
-    """One span behind the core's :class:`~routeiq_core.tracing.Span` port."""
+    """One span behind the core's :class:`~routeiq_core.tracing.Span` port.
+
+    Ids are kept as plain ints (the SDK's ``SpanContext`` is built once, when a parent or the
+    finished span needs it), attributes in a plain dict.
+    """
 
     __slots__ = (
         "_attributes",
+        "_context",
         "_ended",
         "_kind",
         "_name",
         "_parent",
         "_pipeline",
+        "_span_id",
         "_start",
+        "_state",
         "_status",
-        "context",
+        "_trace_id",
         "recording",
     )
 
@@ -99,26 +98,34 @@ class OTelSpan:
         pipeline: SpanPipeline,
         name: str,
         kind: trace.SpanKind,
-        context: SpanContext,
+        ids: tuple[int, int, bool, TraceState | None],
         parent: SpanContext | None,
         attributes: Mapping[str, AttributeValue] | None,
     ) -> None:
         self._pipeline = pipeline
         self._name = name
         self._kind = kind
-        self.context = context
+        self._trace_id, self._span_id, self.recording, self._state = ids
         self._parent = parent
+        self._context: SpanContext | None = None
         self._attributes: dict[str, AttributeValue] = dict(attributes) if attributes else {}
         self._start = time.time_ns()
         self._status = _UNSET
         self._ended = False
-        self.recording = context.trace_flags.sampled
-        """Whether the span is sampled (its attributes are kept)."""
+
+    @property
+    def context(self) -> SpanContext:
+        """The SDK's context of this span (built on first use)."""
+        context = self._context
+        if context is None:
+            flags = _SAMPLED if self.recording else _UNSAMPLED
+            context = self._context = SpanContext(self._trace_id, self._span_id, False, flags, self._state)
+        return context
 
     @property
     def trace_id(self) -> str | None:
         """The trace id in hex."""
-        return format(self.context.trace_id, "032x")
+        return format(self._trace_id, "032x")
 
     def set_attribute(self, key: str, value: AttributeValue) -> None:
         """Set one attribute."""
@@ -135,13 +142,10 @@ class OTelSpan:
 
     def propagation_headers(self) -> dict[str, str]:
         """``traceparent`` (and ``tracestate`` when there is one) naming this span."""
-        context = self.context
-        headers = {
-            "traceparent": f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
-        }
-        state = context.trace_state.to_header()
-        if state:
-            headers["tracestate"] = state
+        flags = "01" if self.recording else "00"
+        headers = {"traceparent": f"00-{self._trace_id:032x}-{self._span_id:016x}-{flags}"}
+        if self._state:
+            headers["tracestate"] = self._state.to_header()
         return headers
 
     def end(self) -> None:
@@ -189,18 +193,17 @@ class OTelTracer:
         attributes: Mapping[str, AttributeValue] | None = None,
     ) -> Span:
         """Start a span under ``parent``, else under the W3C context of ``remote_parent``, else a root."""
-        pipeline, otel_kind = self._pipeline, _KINDS[kind]
+        pipeline = self._pipeline
+        otel_kind = _otel_kind(kind)
         span_id = pipeline.ids.generate_span_id()
         if isinstance(parent, OTelSpan):
-            up = parent.context
-            context = SpanContext(up.trace_id, span_id, False, up.trace_flags, up.trace_state)
-            return OTelSpan(pipeline, name, otel_kind, context, up, attributes)
+            ids = (parent._trace_id, span_id, parent.recording, parent._state)
+            return OTelSpan(pipeline, name, otel_kind, ids, parent.context, attributes)
         remote = _remote(remote_parent) if remote_parent else None
         if pipeline.always_on and (remote is None or remote.trace_flags.sampled):
             trace_id = remote.trace_id if remote is not None else pipeline.ids.generate_trace_id()
             state = remote.trace_state if remote is not None else None
-            context = SpanContext(trace_id, span_id, False, _SAMPLED, state)
-            return OTelSpan(pipeline, name, otel_kind, context, remote, attributes)
+            return OTelSpan(pipeline, name, otel_kind, (trace_id, span_id, True, state), remote, attributes)
         return self._sampled(name, otel_kind, span_id, remote, attributes)
 
     def _sampled(
@@ -216,12 +219,22 @@ class OTelTracer:
         trace_id = remote.trace_id if remote is not None else pipeline.ids.generate_trace_id()
         parent = trace.set_span_in_context(trace.NonRecordingSpan(remote)) if remote is not None else None
         decision = pipeline.sampler.should_sample(parent, trace_id, name, kind, attributes)
-        flags = _SAMPLED if decision.decision.is_sampled() else _UNSAMPLED  # type: ignore[no-untyped-call]
-        context = SpanContext(trace_id, span_id, False, flags, decision.trace_state)
-        span = OTelSpan(pipeline, name, kind, context, remote, attributes)
+        sampled = decision.decision.is_sampled()  # type: ignore[no-untyped-call]
+        span = OTelSpan(
+            pipeline, name, kind, (trace_id, span_id, sampled, decision.trace_state), remote, attributes
+        )
         if decision.attributes:
             span.set_attributes(decision.attributes)
         return span
+
+
+def _otel_kind(kind: SpanKind) -> trace.SpanKind:
+    """The SDK's kind (compared by identity: an Enum's hash is a Python call)."""
+    if kind is SpanKind.SERVER:
+        return trace.SpanKind.SERVER
+    if kind is SpanKind.CLIENT:
+        return trace.SpanKind.CLIENT
+    return trace.SpanKind.INTERNAL
 
 
 def _remote(headers: Mapping[str, str]) -> SpanContext | None:

@@ -22,7 +22,8 @@ import msgspec
 from routeiq_adapters.providers.http_errors import is_retryable_status, retry_after_seconds
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
-from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.operations import BYTE_STREAMS, STREAMABLE
+from routeiq_core.providers import Operation, ProviderReply, UploadedFile, Usage
 from routeiq_core.sse import data_frame
 
 # LiteLLM arguments a client must not set through the request body: they would redirect the call
@@ -32,13 +33,28 @@ _RESERVED = frozenset(
         "model", "stream", "timeout", "request_timeout", "api_base", "base_url", "api_key", "api_version",
         "custom_llm_provider", "extra_headers", "headers", "client", "shared_session", "model_list",
         "deployment_id", "max_retries", "num_retries", "fallbacks", "metadata", "mock_response",
-        "logger_fn", "callbacks", "acompletion", "aembedding", "atext_completion",
+        "logger_fn", "callbacks", "acompletion", "aembedding", "atext_completion", "amoderation",
+        "aimage_generation", "aimage_edit", "arerank", "aspeech", "atranscription",
     }
 )  # fmt: skip
 _RESERVED_PREFIXES = ("litellm_", "aws_", "vertex_", "azure_", "_")
 _DEFAULTS = MappingProxyType({"max_retries": 0, "num_retries": 0})  # the gateway retries, not LiteLLM
 _PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)*(?:\w+Error:\s*)*(?:\w+Exception\s*-\s*)?")
 _CLOSE_TIMEOUT_S = 5.0
+_FUNCTIONS = MappingProxyType(
+    {
+        Operation.CHAT: "acompletion",
+        Operation.COMPLETIONS: "atext_completion",
+        Operation.EMBEDDINGS: "aembedding",
+        Operation.MODERATIONS: "amoderation",
+        Operation.IMAGES: "aimage_generation",
+        Operation.IMAGE_EDITS: "aimage_edit",
+        Operation.RERANK: "arerank",
+        Operation.AUDIO_SPEECH: "aspeech",
+        Operation.AUDIO_TRANSCRIPTION: "atranscription",
+    }
+)
+"""The LiteLLM function of each operation (every operation the port knows has one)."""
 
 
 class LiteLLMProvider:
@@ -71,6 +87,8 @@ class LiteLLMProvider:
                 response = await self._call(operation)(**kwargs)
         except Exception as exc:  # LiteLLM raises many types; _error maps each
             raise self._error(exc, deployment, timeout_s) from exc
+        if operation is Operation.AUDIO_SPEECH:
+            return ProviderReply(body=response.content)
         body = response.model_dump()
         return ProviderReply(body=self._encoder.encode(body), usage=_usage(body.get("usage")))
 
@@ -84,9 +102,13 @@ class LiteLLMProvider:
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
         """Stream through LiteLLM, one SSE frame per chunk; each chunk must come within ``timeout_s``."""
-        if operation is Operation.EMBEDDINGS:
+        if operation in BYTE_STREAMS:  # LiteLLM answers speech whole: sent as one chunk
+            reply = await self.send(deployment, operation, payload, timeout_s=timeout_s, headers=headers)
+            yield reply.body
+            return
+        if operation not in STREAMABLE:
             raise UpstreamError(
-                "Embeddings cannot be streamed.", status_code=400, deployment_id=deployment.id
+                f"{operation.value} cannot be streamed.", status_code=400, deployment_id=deployment.id
             )
         kwargs = self._kwargs(deployment, payload, timeout_s, headers, stream=True)
         try:
@@ -116,11 +138,7 @@ class LiteLLMProvider:
                 await close()
 
     def _call(self, operation: Operation) -> Any:
-        if operation is Operation.CHAT:
-            return self._litellm.acompletion
-        if operation is Operation.COMPLETIONS:
-            return self._litellm.atext_completion
-        return self._litellm.aembedding
+        return getattr(self._litellm, _FUNCTIONS[operation])
 
     def _kwargs(
         self,
@@ -137,6 +155,11 @@ class LiteLLMProvider:
         if isinstance(extra, Mapping):
             kwargs.update(extra)
         kwargs.update(model=deployment.upstream_model, timeout=timeout_s)
+        for key, value in kwargs.items():  # uploads as the OpenAI client takes files
+            if isinstance(value, UploadedFile):
+                kwargs[key] = _file(value)
+            elif isinstance(value, list) and value and isinstance(value[0], UploadedFile):
+                kwargs[key] = [_file(item) for item in value]
         if stream:
             kwargs["stream"] = True
         if deployment.api_base is not None:
@@ -186,6 +209,10 @@ class LiteLLMProvider:
                 deployment_id=deployment.id,
             )
         return _status_error(exc, message, deployment)
+
+
+def _file(upload: UploadedFile) -> tuple[str, bytes, str]:
+    return (upload.filename, upload.data, upload.media_type)
 
 
 def _import_litellm() -> Any:
@@ -259,6 +286,12 @@ def _caused_by_connect_error(exc: BaseException) -> bool:
 def _usage(raw: object) -> Usage | None:
     if not isinstance(raw, Mapping):
         return None
+    if "input_tokens" in raw and "prompt_tokens" not in raw:  # an image answer's usage
+        raw = {
+            "prompt_tokens": raw.get("input_tokens") or 0,
+            "completion_tokens": raw.get("output_tokens") or 0,
+            "total_tokens": raw.get("total_tokens") or 0,
+        }
     try:
         return msgspec.convert(raw, Usage)
     except msgspec.ValidationError:

@@ -16,7 +16,7 @@ import anyio
 import msgspec
 from msgspec import Meta
 
-from routeiq_adapters.providers import mock_wire
+from routeiq_adapters.providers import mock_audio, mock_tasks, mock_wire
 from routeiq_adapters.providers.mock_agent import MockAnswer, MockRequestError, plan
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
@@ -116,15 +116,14 @@ class MockProvider:
         """Answer after ``latency_ms`` (bounded by ``timeout_s``, like a real upstream)."""
         behaviour = self._behaviour(deployment)
         step = self._step(deployment, behaviour)
-        answer = (
-            None
-            if operation is Operation.EMBEDDINGS
-            else self._plan(deployment, operation, payload, behaviour)
-        )
+        task = _task(deployment, operation, payload, behaviour) if operation not in _TEXT else None
+        answer = None if operation not in _TEXT else self._plan(deployment, operation, payload, behaviour)
         latency = behaviour.latency_ms if step.latency_ms is None else step.latency_ms
         await _wait(latency, timeout_s, deployment)
         if step.cut_after is not None:
             raise _cut(deployment, "before answering")
+        if task is not None:
+            return task
         if answer is None:
             return _embeddings(deployment, payload, behaviour)
         chat = operation is Operation.CHAT
@@ -148,9 +147,16 @@ class MockProvider:
         timeout_s: float,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[bytes]:
-        """Stream the reply in chunks of ``chunk_tokens`` with the configured delays and script."""
+        """Stream the reply in chunks of ``chunk_tokens`` with the configured delays and script.
+
+        Speech streams silent audio, a chunk a word, with the same delays.
+        """
         behaviour = self._behaviour(deployment)
         step = self._step(deployment, behaviour)
+        if operation is Operation.AUDIO_SPEECH:
+            async for chunk in _speech(deployment, payload, behaviour, step, timeout_s):
+                yield chunk
+            return
         answer = self._plan(deployment, operation, payload, behaviour)
         await _wait(behaviour.ttft_ms if step.latency_ms is None else step.latency_ms, timeout_s, deployment)
         chat = operation is Operation.CHAT
@@ -223,6 +229,57 @@ class MockProvider:
 
 
 _NORMAL = MockStep()
+
+
+async def _speech(
+    deployment: Deployment,
+    payload: dict[str, Any],
+    behaviour: MockBehaviour,
+    step: MockStep,
+    timeout_s: float,
+) -> AsyncIterator[bytes]:
+    try:
+        fmt, words = mock_audio.speech(payload)
+    except MockRequestError as exc:
+        raise _bad_request(deployment, str(exc), exc.param) from None
+    await _wait(behaviour.ttft_ms if step.latency_ms is None else step.latency_ms, timeout_s, deployment)
+    for sent, chunk in enumerate(mock_audio.speech_chunks(fmt, words)):
+        if step.cut_after is not None and sent >= step.cut_after:
+            raise _cut(deployment, f"after {sent} chunks")
+        if sent:
+            await _wait(behaviour.inter_token_ms, timeout_s, deployment)
+        yield chunk
+
+
+_TEXT = frozenset({Operation.CHAT, Operation.COMPLETIONS})
+
+
+def _task(
+    deployment: Deployment, operation: Operation, payload: dict[str, Any], behaviour: MockBehaviour
+) -> ProviderReply | None:
+    """The answer to an operation other than text generation (None: embeddings, answered apart)."""
+    prompt = behaviour.prompt_tokens
+    if prompt is None:
+        prompt = max(1, estimate_prompt_tokens(operation, payload))
+    try:
+        if operation is Operation.MODERATIONS:
+            body = msgspec.json.encode(mock_tasks.moderation(payload)[0])
+        elif operation in (Operation.IMAGES, Operation.IMAGE_EDITS):
+            body = msgspec.json.encode(
+                mock_tasks.images(payload, prompt, edit=operation is Operation.IMAGE_EDITS)
+            )
+        elif operation is Operation.RERANK:
+            body = msgspec.json.encode(mock_tasks.rerank(payload))
+        elif operation is Operation.AUDIO_TRANSCRIPTION:
+            body = mock_audio.transcription(payload)
+        elif operation is Operation.AUDIO_SPEECH:  # the gateway streams speech; a direct call gets it whole
+            body = b"".join(mock_audio.speech_chunks(*mock_audio.speech(payload)))
+        else:
+            return None
+    except MockRequestError as exc:
+        raise _bad_request(deployment, str(exc), exc.param) from None
+    usage = Usage(prompt_tokens=prompt, completion_tokens=0, total_tokens=prompt)
+    return ProviderReply(body=body, usage=usage)
 
 
 def _failure(

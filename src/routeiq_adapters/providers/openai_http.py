@@ -15,8 +15,10 @@ import aiohttp
 import msgspec
 
 from routeiq_adapters.providers.http_errors import error_from_event, error_from_status
+from routeiq_adapters.providers.openai_media import form, stream_bytes
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.operations import BYTE_STREAMS, STREAMABLE, UPLOADS
 from routeiq_core.providers import Operation, ProviderReply, Usage
 from routeiq_core.sse import data_frame
 
@@ -26,6 +28,12 @@ _PATHS = MappingProxyType(
         Operation.CHAT: "/chat/completions",
         Operation.COMPLETIONS: "/completions",
         Operation.EMBEDDINGS: "/embeddings",
+        Operation.MODERATIONS: "/moderations",
+        Operation.IMAGES: "/images/generations",
+        Operation.IMAGE_EDITS: "/images/edits",
+        Operation.RERANK: "/rerank",
+        Operation.AUDIO_SPEECH: "/audio/speech",
+        Operation.AUDIO_TRANSCRIPTION: "/audio/transcriptions",
     }
 )
 _DATA = b"data: "
@@ -35,6 +43,17 @@ _DRAIN_AFTER_DONE_S = 0.1
 
 class _UsageOnly(msgspec.Struct):
     usage: Usage | None = None
+
+
+class _ImageUsage(msgspec.Struct):
+    """``usage`` of an image or transcription answer (``input_tokens`` and ``output_tokens``)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class _ImageUsageOnly(msgspec.Struct):
+    usage: _ImageUsage | None = None
 
 
 class OpenAICompatibleProvider:
@@ -75,10 +94,11 @@ class OpenAICompatibleProvider:
         """POST the payload and return the upstream's body as is, with its usage; all within ``timeout_s``."""
         session = self._session(deployment)
         try:
+            upload = operation in UPLOADS
             async with session.post(
                 _base(deployment) + _PATHS[operation],
-                data=self._encode(payload, operation, stream=False),
-                headers=_headers(deployment, headers, stream=False),
+                data=form(payload) if upload else self._encode(payload, operation, stream=False),
+                headers=_headers(deployment, headers, stream=False, json_body=not upload),
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
                 allow_redirects=False,
             ) as response:
@@ -88,7 +108,7 @@ class OpenAICompatibleProvider:
             raise _transport_error(exc, deployment, timeout_s) from exc
         if not 200 <= status < 300:
             raise error_from_status(status, body, headers, deployment.id)
-        return ProviderReply(body=body, usage=_usage(body, deployment))
+        return ProviderReply(body=body, usage=_usage(body, deployment, operation))
 
     async def stream(
         self,
@@ -105,6 +125,19 @@ class OpenAICompatibleProvider:
         closes the upstream connection, which cancels the upstream request.
         """
         session = self._session(deployment)
+        if operation in BYTE_STREAMS:
+            chunks = stream_bytes(
+                session,
+                _base(deployment) + _PATHS[operation],
+                self._encoder.encode(payload),
+                _headers(deployment, headers, stream=False),
+                timeout_s=timeout_s,
+                deployment=deployment,
+                transport_error=lambda exc: _transport_error(exc, deployment, timeout_s, streaming=True),
+            )
+            async for chunk in chunks:
+                yield chunk
+            return
         # connect bounds the wait for a pooled connection too; sock_read bounds each read, the head included
         timeout = aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s)
         try:
@@ -165,7 +198,7 @@ class OpenAICompatibleProvider:
         return session
 
     def _encode(self, payload: dict[str, Any], operation: Operation, *, stream: bool) -> bytes:
-        if operation is not Operation.EMBEDDINGS and bool(payload.get("stream")) is not stream:
+        if operation in STREAMABLE and bool(payload.get("stream")) is not stream:
             payload = payload | {"stream": stream}
         return self._encoder.encode(payload)
 
@@ -284,11 +317,12 @@ def _base(deployment: Deployment) -> str:
     return (deployment.api_base or DEFAULT_API_BASE).rstrip("/")
 
 
-def _headers(deployment: Deployment, extra: Mapping[str, str] | None, *, stream: bool) -> dict[str, str]:
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream" if stream else "application/json",
-    }
+def _headers(
+    deployment: Deployment, extra: Mapping[str, str] | None, *, stream: bool, json_body: bool = True
+) -> dict[str, str]:
+    headers = {"Accept": "text/event-stream" if stream else "application/json"}
+    if json_body:  # a form sets its own, with its boundary
+        headers["Content-Type"] = "application/json"
     if deployment.api_key:
         headers["Authorization"] = f"Bearer {deployment.api_key}"
     configured = deployment.params.get("headers")  # the deployment's own headers (trusted config)
@@ -300,11 +334,24 @@ def _headers(deployment: Deployment, extra: Mapping[str, str] | None, *, stream:
 
 
 _USAGE_DECODER = msgspec.json.Decoder(_UsageOnly)
+_TOKEN_USAGE = frozenset({Operation.IMAGES, Operation.IMAGE_EDITS, Operation.AUDIO_TRANSCRIPTION})
+"""The operations whose usage counts ``input_tokens`` and ``output_tokens``."""
+_IMAGE_USAGE_DECODER = msgspec.json.Decoder(_ImageUsageOnly)
 
 
-def _usage(body: bytes, deployment: Deployment) -> Usage | None:
+def _usage(body: bytes, deployment: Deployment, operation: Operation) -> Usage | None:
+    if operation is Operation.AUDIO_TRANSCRIPTION and not body.lstrip().startswith(b"{"):
+        return None  # a text, SRT or VTT transcript
     try:
-        return _USAGE_DECODER.decode(body).usage
+        if operation not in _TOKEN_USAGE:
+            return _USAGE_DECODER.decode(body).usage
+        found = _IMAGE_USAGE_DECODER.decode(body).usage
+        if found is None:
+            return None  # DALL-E reports none: metered by the prompt estimate
+        total = found.input_tokens + found.output_tokens
+        return Usage(
+            prompt_tokens=found.input_tokens, completion_tokens=found.output_tokens, total_tokens=total
+        )
     except msgspec.ValidationError:
         return None  # JSON with an unusual usage shape: relay it, count nothing
     except msgspec.DecodeError:

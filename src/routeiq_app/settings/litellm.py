@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
+from routeiq_app.settings.base import DeploymentMode
 from routeiq_app.settings.litellm_rules import BY_WHERE, CALLBACKS, STRATEGIES
 
 SECTIONS = ("litellm_settings", "router_settings", "general_settings")
@@ -30,7 +31,7 @@ _WINDOWS: Mapping[str, str] = MappingProxyType(
 )
 REFERENCE = "os.environ/"
 _NATIVE_INFO = frozenset(
-    {"id", "max_input_tokens", "input_price_per_mtok", "output_price_per_mtok", "base_model"}
+    {"id", "max_input_tokens", "input_price_per_mtok", "output_price_per_mtok", "base_model", "mode"}
 )
 _NATIVE_ADAPTERS = ("openai/", "mock/")
 _RETRY_PARAMS = ("max_retries", "num_retries")
@@ -372,6 +373,9 @@ def _model_info(
     ignored: dict[str, set[int]],
     work: Translation,
 ) -> None:
+    if "mode" in info and info["mode"] not in get_args(DeploymentMode):  # a mode RouteIQ does not serve
+        info.pop("mode")
+        ignored.setdefault("model_info.mode", set()).add(index)
     for key in [k for k in info if k not in _NATIVE_INFO]:
         value = info.pop(key)
         if key not in ("input_cost_per_token", "output_cost_per_token"):

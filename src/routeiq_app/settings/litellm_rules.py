@@ -335,7 +335,13 @@ RULES: tuple[Rule, ...] = (
         "model_info.base_model",
         "the model whose price and context window the price map gives this deployment",
     ),
-    Rule("model_list[*].model_info.mode", "ignored", "-", "RouteIQ serves each call its provider supports"),
+    Rule(
+        "model_list[*].model_info.mode",
+        "mapped",
+        "model_info.mode",
+        "chat, completion, responses, embedding, moderation, image_generation, image_edit, rerank, "
+        "audio_speech and audio_transcription pick the operations a deployment serves; others are ignored",
+    ),
     Rule(
         "model_list[*].model_info.supports_*",
         "ignored",

@@ -15,6 +15,7 @@ from msgspec import Meta
 from routeiq_adapters.providers.mock import MockBehaviour
 from routeiq_app.settings.audit import AuditSettings
 from routeiq_app.settings.base import (
+    DeploymentMode,
     LogLevel,
     NonNegativeFloat,
     NonNegativeInt,
@@ -24,6 +25,7 @@ from routeiq_app.settings.base import (
     _Section,
 )
 from routeiq_app.settings.request_log import RequestLogSettings
+from routeiq_app.settings.responses import ResponsesSettings
 from routeiq_app.settings.routing import (
     RoutingSettings,
 )
@@ -330,6 +332,10 @@ class ModelInfo(_Section, frozen=True):
             "e.g. `azure/gpt-4o` for an Azure deployment named after its deployment."
         ),
     ] = None
+    mode: Annotated[
+        DeploymentMode | None,
+        Meta(description="What it serves (LiteLLM's `mode`; unset: any operation). See docs/gateway.md."),
+    ] = None
 
 
 class DeploymentSettings(_Section, frozen=True):
@@ -386,3 +392,4 @@ class Settings(_Section, frozen=True):
     state: StateSettings = msgspec.field(default_factory=StateSettings)
     observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
     audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
+    responses: ResponsesSettings = msgspec.field(default_factory=ResponsesSettings)

@@ -134,6 +134,7 @@ _PREFIXES = (
     ("/health", "health"),
     ("/metrics", "metrics"),
     ("/schema", "schema"),
+    ("/ui", "ui"),
 )
 
 

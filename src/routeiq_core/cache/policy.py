@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from routeiq_core.operations import BYTE_STREAMS
 from routeiq_core.providers import Operation
 
 _TOOL_FIELDS = ("tools", "functions")
@@ -32,10 +33,12 @@ def cacheable(
         payload: The OpenAI request.
         allow_temperature: Also cache requests sampled with ``temperature > 0`` (or none set).
         allow_tools: Also cache requests offering tools or functions.
-        operation: Embeddings are always cacheable.
+        operation: Embeddings are always cacheable, speech never.
     """
     if operation is Operation.EMBEDDINGS:
         return True
+    if operation in BYTE_STREAMS:  # audio is not kept (a cache replays SSE frames)
+        return False
     temperature = payload.get("temperature")
     if temperature is None:
         temperature = DEFAULT_TEMPERATURE

@@ -100,6 +100,8 @@ class CallAnswer(msgspec.Struct, kw_only=True):
 class CallStream:
     """A streamed answer: SSE frames ending in ``[DONE]`` (or an error frame), and the call's context.
 
+    Speech (:data:`~routeiq_core.operations.BYTE_STREAMS`) streams raw audio bytes instead.
+
     Iterate :attr:`frames` inside the ``async with`` block of :meth:`CallService.call`; leaving the
     block (normally, by an error, or cancelled because the client went away) closes the stream and
     settles the call.

@@ -37,6 +37,7 @@ from routeiq_core.context import CallContext
 from routeiq_core.errors import RouteIQError
 from routeiq_core.gateway import Gateway, GatewayStream, estimate_prompt_tokens
 from routeiq_core.gateway.streaming import close_quietly
+from routeiq_core.operations import BYTE_STREAMS, SIZED_ANSWERS
 from routeiq_core.plugins import PluginManager, ShortCircuit
 from routeiq_core.providers import Operation
 from routeiq_core.request_log import RequestJournal
@@ -227,7 +228,8 @@ class CallService:
         before_call = functools.partial(plugins.before_call, ctx) if plugins is not None else None
         response = await self._gateway.complete(ctx, before_call)
         ctx.route = response.route
-        account(ctx, response.usage, produced=body_tokens(response.body))
+        produced = body_tokens(response.body) if ctx.operation in SIZED_ANSWERS else 0  # not an image's bytes
+        account(ctx, response.usage, produced=produced)
         body = response.body
         if plugins is not None:
             with self._tracing.step(ctx, _AFTER_RESPONSE) as span:
@@ -240,7 +242,7 @@ class CallService:
         opened = await self._gateway.open_stream(ctx, before_call)
         ctx.first_chunk_at = self._clock()
         ctx.route = opened.route
-        if plugins is None:
+        if plugins is None or ctx.operation in BYTE_STREAMS:  # plugins' stream hooks read SSE, not audio
             frames = opened.frames
             layers: tuple[AsyncIterator[bytes], ...] = ()
         else:

@@ -61,10 +61,10 @@ class CallTracing:
         ctx.span = span
         ctx.trace_id = span.trace_id
         if span.recording:
-            span.set_attribute(attr.SURFACE, ctx.surface)
-            span.set_attribute(attr.STREAM, ctx.stream)
+            opened: dict[str, AttributeValue] = {attr.SURFACE: ctx.surface, attr.STREAM: ctx.stream}
             if ctx.request_id:
-                span.set_attribute(attr.REQUEST_ID, ctx.request_id)
+                opened[attr.REQUEST_ID] = ctx.request_id
+            span.set_attributes(opened)
         return own
 
     def step(self, ctx: CallContext, name: str) -> AbstractContextManager[Span]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from routeiq_core.catalog import Deployment, ModelGroup
-from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.errors import InvalidRequestError, UpstreamError, UpstreamTimeoutError
+from routeiq_core.operations import Operation
 
 BeforeCall = Callable[[Deployment], Awaitable[None]]
 """Awaited before each attempt with the deployment it goes to (plugins' ``before_call``)."""
@@ -58,4 +59,15 @@ def deadline_error(model: str, timeout_s: float, progress: Progress) -> Upstream
     return UpstreamTimeoutError(
         f"No deployment of {model!r} answered within the {timeout_s:g}s request deadline "
         f"({progress.attempts} attempts){detail}"
+    )
+
+
+def unsupported_operation(group: ModelGroup, operation: Operation) -> InvalidRequestError:
+    """The 400 of a request for an operation no deployment of its model group is configured to serve."""
+    served = sorted({o.value for d in group.deployments for o in d.operations or ()})
+    return InvalidRequestError(
+        f"The model {group.name!r} cannot serve {operation.value}: its deployments serve "
+        f"{', '.join(served) or 'nothing'} (model_info.mode). Use a model configured for {operation.value}.",
+        param="model",
+        code="unsupported_operation",
     )

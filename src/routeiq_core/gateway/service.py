@@ -28,12 +28,14 @@ from routeiq_core.gateway.attempts import (
     error_type,
     fits,
     label,
+    unsupported_operation,
 )
-from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay
+from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay, relay_bytes
 from routeiq_core.gateway.telemetry import UpstreamTelemetry
 from routeiq_core.gateway.tracing import end_answered, set_usage, start_attempt, watch_stream
 from routeiq_core.gateway.types import GatewayResponse, GatewayStream
 from routeiq_core.metrics import Metrics, RouteCounters
+from routeiq_core.operations import BYTE_STREAMS, STREAMABLE
 from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
 from routeiq_core.resilience.circuit_breaker import BreakerRegistry, CircuitBreaker
 from routeiq_core.resilience.retry import RetryPolicy
@@ -149,21 +151,23 @@ class Gateway:
             span.fail(str(exc.status_code), exc.message)
             self._stream_failed(deployment, route, exc)
 
-        if span.recording:
-            frames = watch_stream(span, first, frames)
-
         def on_events(count: int) -> None:
             stream.events += count
 
-        relayed = relay(
-            frames,
-            first,
-            client_wants_usage=request.client_wants_usage,
-            on_failure=on_failure,
-            on_usage=on_usage,
-            on_events=on_events,
-            on_end=end,
-        )
+        if operation in BYTE_STREAMS:
+            relayed = relay_bytes(frames, first, on_failure=on_failure, on_end=end)
+        else:
+            if span.recording:
+                frames = watch_stream(span, first, frames)
+            relayed = relay(
+                frames,
+                first,
+                client_wants_usage=request.client_wants_usage,
+                on_failure=on_failure,
+                on_usage=on_usage,
+                on_events=on_events,
+                on_end=end,
+            )
 
         async def aclose() -> None:
             await close_quietly(relayed)
@@ -183,7 +187,7 @@ class Gateway:
 
     def _payload(self, request: CallContext, d: Deployment) -> dict[str, Any]:
         payload = {**request.payload, "model": d.upstream_model}
-        if request.stream and request.operation is not Operation.EMBEDDINGS:
+        if request.stream and request.operation in STREAMABLE:
             options = payload.get("stream_options")
             payload["stream_options"] = {
                 **(options if isinstance(options, dict) else {}),
@@ -243,7 +247,8 @@ class Gateway:
         progress: Progress,
     ) -> tuple[T, RouteDecision, Span] | None:
         """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
-        candidates = [d for d in group.deployments if fits(d, request.estimated_prompt_tokens)]
+        operation, tokens = request.operation, request.estimated_prompt_tokens
+        candidates = [d for d in group.deployments if d.serves(operation) and fits(d, tokens)]
         if self._prepare is not None:  # e.g. affinity shared across workers reads its pin first
             await self._prepare.prepare(group, request)
         order = self._strategy.order(group, candidates, request)
@@ -362,6 +367,8 @@ class Gateway:
                 )
             self._count(names.CONTEXT_WINDOW_FALLBACKS, request, from_group=label(group))
             return usable
+        if not any(d.serves(request.operation) for d in group.deployments):
+            raise unsupported_operation(group, request.operation)
         return [group]
 
     def _resolve(self, names: tuple[str, ...]) -> list[ModelGroup]:

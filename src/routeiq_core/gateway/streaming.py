@@ -85,6 +85,34 @@ async def relay(
     yield DONE
 
 
+async def relay_bytes(
+    chunks: AsyncIterator[bytes],
+    first: bytes | None,
+    *,
+    on_failure: Callable[[UpstreamError], None],
+    on_end: Callable[[], None],
+) -> AsyncIterator[bytes]:
+    """Yield a byte stream's chunks (speech audio) as they come: no SSE, so no ``[DONE]``, no error frame.
+
+    A failure after the first chunk ends the answer short; ``on_failure`` hears it (the breaker and
+    the stream-failure counter count it), and it is logged. Closing this iterator closes the upstream.
+    """
+    try:
+        pending = first
+        while pending is not None:
+            if pending:
+                yield pending
+            pending = await anext(chunks, None)
+    except UpstreamError as exc:
+        on_failure(exc)
+    except Exception as exc:
+        logger.exception("byte stream relay failed")
+        on_failure(UpstreamError(f"The upstream stream failed: {type(exc).__name__}", status_code=502))
+    finally:
+        await close_quietly(chunks)
+        on_end()
+
+
 def _take_usage(chunk: bytes, *, keep_usage_only: bool) -> tuple[bytes, Usage | None]:
     """Read the usage out of a chunk of frames; drop a usage-only frame unless the client wants it."""
     usage = None

@@ -125,18 +125,21 @@ def end_answered(span: Span, body: bytes, usage: Usage | None, *, capture_conten
 
 def set_usage(span: Span, usage: Usage) -> None:
     """The ``gen_ai.usage.*`` attributes."""
-    span.set_attribute(attr.USAGE_INPUT_TOKENS, usage.prompt_tokens)
-    span.set_attribute(attr.USAGE_OUTPUT_TOKENS, usage.completion_tokens)
+    span.set_attributes(
+        {attr.USAGE_INPUT_TOKENS: usage.prompt_tokens, attr.USAGE_OUTPUT_TOKENS: usage.completion_tokens}
+    )
 
 
 def _set_answer(span: Span, answer: _Answer) -> None:
+    found: dict[str, AttributeValue] = {}
     if answer.id is not None:
-        span.set_attribute(attr.RESPONSE_ID, answer.id)
+        found[attr.RESPONSE_ID] = answer.id
     if answer.model is not None:
-        span.set_attribute(attr.RESPONSE_MODEL, answer.model)
+        found[attr.RESPONSE_MODEL] = answer.model
     reasons = tuple(c.finish_reason for c in answer.choices if c.finish_reason is not None)
     if reasons:
-        span.set_attribute(attr.RESPONSE_FINISH_REASONS, reasons)
+        found[attr.RESPONSE_FINISH_REASONS] = reasons
+    span.set_attributes(found)
 
 
 async def watch_stream(span: Span, first: bytes | None, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -22,6 +22,8 @@ class GatewayResponse(msgspec.Struct, kw_only=True):
 class GatewayStream(msgspec.Struct, kw_only=True):
     """An answer that streams: SSE frames, ending in ``[DONE]`` or, after a failure, an error frame.
 
+    For an operation of :data:`~routeiq_core.operations.BYTE_STREAMS` (speech), raw bytes instead.
+
     ``aclose`` must be awaited when the caller is done (also if it never iterated): it closes the
     upstream stream and releases the deployment's in-flight slot, once.
     """
@@ -48,7 +50,9 @@ def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int
     About four characters a token for every string a message carries (text, tool calls and their
     arguments, names), plus the tool and function definitions; an image part counts
     :data:`IMAGE_PART_TOKENS`, an audio part a token per 64 base64 characters, a file part its
-    base64 length over four. Iterative: any nesting depth is counted without recursion.
+    base64 length over four. Image generation counts its prompt, moderations their input, rerank its
+    documents plus the query once per document. Iterative: any nesting depth is counted without
+    recursion.
     """
     if operation is Operation.CHAT:
         messages = payload.get("messages")
@@ -64,7 +68,13 @@ def estimate_prompt_tokens(operation: Operation, payload: dict[str, Any]) -> int
             if key in payload:
                 tokens += _tokens(payload[key], keys=True)
         return tokens
-    key = "prompt" if operation is Operation.COMPLETIONS else "input"
+    if operation is Operation.RERANK:
+        documents = payload.get("documents")
+        count = len(documents) if isinstance(documents, list) else 0
+        return _tokens(documents) + count * _tokens(payload.get("query"))  # the query meets each document
+    key = (
+        "prompt" if operation in (Operation.COMPLETIONS, Operation.IMAGES, Operation.IMAGE_EDITS) else "input"
+    )
     return _tokens(payload.get(key))
 
 

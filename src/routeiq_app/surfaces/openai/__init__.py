@@ -1,4 +1,4 @@
-"""The OpenAI API surface: chat, completions, embeddings and the model list."""
+"""The OpenAI API surface: chat, completions, embeddings, moderations, images, rerank, audio, models."""
 
 from routeiq_app.surfaces.openai.calls import openai_routes
 from routeiq_app.surfaces.openai.models import get_model, list_models

@@ -26,6 +26,14 @@ from routeiq_app.surfaces.openai.wire import (
     EmbeddingList,
     EmbeddingRequest,
 )
+from routeiq_app.surfaces.openai.wire_tasks import (
+    ImageGenerationRequest,
+    ImagesResponse,
+    Moderation,
+    ModerationRequest,
+    RerankRequest,
+    RerankResponse,
+)
 
 _ERRORS = MappingProxyType(
     {
@@ -90,5 +98,26 @@ call_descriptions: tuple[HTTPRouteHandler, ...] = (
         "OpenAI's embeddings; other fields (dimensions, user, ...) pass through to the upstream.",
         EmbeddingRequest,
         EmbeddingList,
+    ),
+    _description(
+        ("/v1/moderations", "/moderations"),
+        "Classify text (and images) for harmful content",
+        "OpenAI's moderations; a 400 `unsupported_operation` when the model's deployments do not serve them.",
+        ModerationRequest,
+        Moderation,
+    ),
+    _description(
+        ("/v1/images/generations", "/images/generations"),
+        "Generate images from a prompt",
+        "OpenAI's image generation (not streamed); other fields (quality, style, ...) pass through.",
+        ImageGenerationRequest,
+        ImagesResponse,
+    ),
+    _description(
+        ("/v1/rerank", "/rerank"),
+        "Rank documents by relevance to a query (also at /v2/rerank)",
+        "Cohere's and Jina's rerank, as LiteLLM exposes it; other fields pass through.",
+        RerankRequest,
+        RerankResponse,
     ),
 )

@@ -1,0 +1,88 @@
+"""Stored responses in PostgreSQL: one table every node shares, so a conversation moves freely."""
+
+from __future__ import annotations
+
+from routeiq_adapters._postgres import PostgresDatabase
+from routeiq_adapters.responses._schema import COLUMNS, COMPONENT, TABLE, from_row, to_row
+from routeiq_core.errors import RouteIQError
+from routeiq_core.responses import ResponseStoreError, StoredResponse
+
+
+class PostgresResponseStore:
+    """The PostgreSQL adapter of the ``ResponseStore`` port (the table lives in the key store's schema).
+
+    Args:
+        dsn: ``postgresql://user@host/db``.
+        schema: The schema holding the table (a lower-case SQL identifier).
+        timeout_s: Bound on connecting, acquiring and every command.
+        min_size: Fewest pooled connections.
+        max_size: Most pooled connections.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "public",
+        timeout_s: float = 5.0,
+        min_size: int = 1,
+        max_size: int = 4,
+    ) -> None:
+        self._db = PostgresDatabase(
+            dsn,
+            schema=schema,
+            timeout_s=timeout_s,
+            sizes=(min_size, max_size),
+            component=COMPONENT,
+            error=lambda msg: ResponseStoreError(f"response store: {msg}"),
+            passthrough=(RouteIQError,),
+        )
+        table = f"{schema}.{TABLE}"
+        marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
+        updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS[1:])
+        self._upsert = (
+            f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
+        self._get = f"SELECT {', '.join(COLUMNS)} FROM {table} WHERE id = $1 AND expires_at > $2"
+        self._delete = f"DELETE FROM {table} WHERE id = $1"
+        self._prune = f"DELETE FROM {table} WHERE expires_at <= $1"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(schema={self._db.schema!r})"
+
+    async def ensure_schema(self) -> None:
+        """Open the pool and create or migrate the schema."""
+        await self._db.ready()
+
+    async def put(self, record: StoredResponse) -> None:
+        """Store ``record`` (replacing one with its id)."""
+        async with self._db.connection() as conn:
+            await conn.execute(self._upsert, *to_row(record), timeout=self._db.timeout_s)
+
+    async def get(self, response_id: str, now: float) -> StoredResponse | None:
+        """The record, unless missing or expired."""
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(self._get, response_id, now, timeout=self._db.timeout_s)
+        return None if row is None else from_row(tuple(row))
+
+    async def delete(self, response_id: str) -> bool:
+        """Delete the record; whether there was one."""
+        async with self._db.connection() as conn:
+            status = await conn.execute(self._delete, response_id, timeout=self._db.timeout_s)
+        return _count(status) > 0
+
+    async def prune(self, now: float) -> int:
+        """Delete the expired records."""
+        async with self._db.connection() as conn:
+            status = await conn.execute(self._prune, now, timeout=self._db.timeout_s)
+        return _count(status)
+
+    async def close(self) -> None:
+        """Close the pool (a later call reopens it)."""
+        await self._db.close()
+
+
+def _count(status: str) -> int:
+    """The row count of a command status such as ``DELETE 3``."""
+    return int(status.rsplit(" ", 1)[-1])
