@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
+
 from routeiq_adapters._schema import Component, Steps
 from routeiq_core.request_log import RequestLogError, RequestQuery, RequestRecord
 
@@ -49,7 +51,8 @@ _COLUMNS_V1 = (
 )
 COLUMNS = tuple(name for name, _ in _COLUMNS_V1)
 """The record's columns (every field of :class:`RequestRecord`), in insert order."""
-_TEXT = frozenset(name for name, kind in _COLUMNS_V1 if kind.startswith("TEXT"))
+_TEXT_INDEXES = tuple(i for i, (_, kind) in enumerate(_COLUMNS_V1) if kind.startswith("TEXT"))
+_ESTIMATED = COLUMNS.index("usage_estimated")
 
 DbRow = tuple[Any, ...]
 """One record's column values, in :data:`COLUMNS` order."""
@@ -85,12 +88,12 @@ def newer_schema(current: int, latest: int) -> RequestLogError:
 
 def to_row(record: RequestRecord) -> DbRow:
     """The column values of ``record`` (NUL characters, which PostgreSQL text refuses, replaced)."""
-    values: list[Any] = []
-    for name in COLUMNS:
-        value = getattr(record, name)
-        if name in _TEXT and value is not None and "\x00" in value:
-            value = value.replace("\x00", "\ufffd")
-        values.append(int(value) if isinstance(value, bool) else value)
+    values = list(msgspec.structs.astuple(record))  # the Struct's field order is COLUMNS
+    values[_ESTIMATED] = int(values[_ESTIMATED])
+    for index in _TEXT_INDEXES:
+        value = values[index]
+        if value is not None and "\x00" in value:
+            values[index] = value.replace("\x00", "\ufffd")
     return tuple(values)
 
 
