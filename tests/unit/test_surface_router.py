@@ -11,7 +11,7 @@ import pytest
 from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_app.asgi_io import ClientDisconnected
 from routeiq_app.asgi_types import Message, Receive, Scope, Send
-from routeiq_app.surfaces.router import SurfaceRouter
+from routeiq_app.surfaces.router import SurfaceRouter, surface_of
 from routeiq_core.errors import NotFoundError
 
 
@@ -79,3 +79,19 @@ def test_an_error_after_the_response_started_sends_nothing_more() -> None:
 
     sent = call(SurfaceRouter(fallback, {"/x": half}, InMemoryMetrics()), "/x")
     assert [m["type"] for m in sent] == ["http.response.start"]
+
+
+@pytest.mark.parametrize(
+    ("path", "surface"),
+    [
+        ("/v1/responses/resp_1", "responses"),
+        ("/v1/responses/resp_1/input_items", "responses"),
+        ("/v1/messages/batches", "anthropic"),
+        ("/v1/models", "openai"),
+        ("/admin/keys", "admin"),
+        ("/ui/app.js", "ui"),
+        ("/whatever/" + "x" * 500, "other"),
+    ],
+)
+def test_other_paths_are_counted_under_a_bounded_surface_name(path: str, surface: str) -> None:
+    assert surface_of(path) == surface

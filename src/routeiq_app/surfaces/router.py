@@ -21,7 +21,7 @@ from routeiq_core import metric_names as names
 from routeiq_core import span_names as names_span
 from routeiq_core.errors import RouteIQError
 from routeiq_core.metrics import Metrics, Record, counter_recorder
-from routeiq_core.surfaces import OPENAI_SURFACE
+from routeiq_core.surfaces import ANTHROPIC_SURFACE, OPENAI_SURFACE, RESPONSES_SURFACE
 from routeiq_core.tracing import NOOP_TRACER, Span, SpanKind, Tracer
 
 logger = logging.getLogger("routeiq.http")
@@ -126,6 +126,8 @@ async def _answer_failure(scope: Scope, send: Send, started: bool, exc: Exceptio
 
 
 _PREFIXES = (
+    ("/v1/responses", RESPONSES_SURFACE),  # retrieve, delete, cancel, input items of stored responses
+    ("/v1/messages", ANTHROPIC_SURFACE),
     ("/v1/", OPENAI_SURFACE),
     ("/admin/", "admin"),
     ("/key/", "admin"),
