@@ -27,6 +27,11 @@ def data_frame(payload: bytes) -> bytes:
     return _DATA + payload + b"\n\n"
 
 
+def named_frame(name: str, payload: bytes) -> bytes:
+    """Wrap encoded JSON as one SSE frame of event type ``name`` (``event: <name>`` then ``data``)."""
+    return b"event: " + name.encode() + b"\n" + _DATA + payload + b"\n\n"
+
+
 def json_frame(obj: Any) -> bytes:
     """Encode ``obj`` as JSON in one SSE frame."""
     return _DATA + msgspec.json.encode(obj) + b"\n\n"

@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from routeiq_core.sse import named_frame
+
 
 class TextContent(msgspec.Struct, tag="text", tag_field="type", kw_only=True):
     """Text the model wrote."""
@@ -137,4 +139,4 @@ StreamEvent = (
 def event_frame(event: StreamEvent | AnthropicError) -> bytes:
     """One named SSE event, as Anthropic writes them: ``event: <type>`` then its JSON ``data``."""
     name = type(event).__struct_config__.tag
-    return b"event: " + str(name).encode() + b"\ndata: " + msgspec.json.encode(event) + b"\n\n"
+    return named_frame(str(name), msgspec.json.encode(event))

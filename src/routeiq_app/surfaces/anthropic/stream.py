@@ -41,11 +41,12 @@ from routeiq_app.surfaces.anthropic.answers import (
 from routeiq_app.surfaces.anthropic.chat import CHUNK, ChatChunk, ChatUsage, ChunkChoice, ToolCallDelta
 from routeiq_app.surfaces.anthropic.errors import error_type_of
 from routeiq_app.surfaces.anthropic.translate import message_id, stop_reason, tool_use_id, usage
+from routeiq_app.surfaces.chat_stream import ChatStreamTranslator
 
 _DONE = b"[DONE]"
 
 
-class StreamTranslator:
+class StreamTranslator(ChatStreamTranslator):
     """Feed it a chat stream's bytes (any split); it returns the Anthropic events they complete.
 
     Args:
@@ -59,15 +60,12 @@ class StreamTranslator:
     def __init__(
         self, *, model: str, input_tokens: int, stop_sequences: list[str], request_id: str | None = None
     ) -> None:
+        super().__init__()
         self._model = model
         self._input_tokens = input_tokens
         self._stop_sequences = stop_sequences
         self._request_id = request_id
-        self._buffer = b""
-        self._out: list[bytes] = []
         self._started = False
-        self.finished = False
-        """True once ``message_stop`` or an ``error`` was emitted: nothing follows."""
         self._index = -1  # the last block's index (-1: none yet)
         self._block_open = False
         self._open_tool: int | None = None  # the OpenAI index of the open tool call
@@ -77,29 +75,6 @@ class StreamTranslator:
         self._matched: str | int | None = None
         self._usage: ChatUsage | None = None
         self._deltas = 0
-
-    def feed(self, chunk: bytes) -> bytes:
-        """The events the bytes ``chunk`` completes (empty when it completes none)."""
-        if self.finished:
-            return b""
-        self._buffer += chunk
-        *events, self._buffer = self._buffer.split(b"\n\n")
-        for event in events:
-            self._event(event)
-        return self._take()
-
-    def close(self) -> bytes:
-        """The closing events, once the frames ran out (an ``error`` if ``[DONE]`` never came)."""
-        if self._buffer.strip():
-            self._event(self._buffer)
-            self._buffer = b""
-        if not self.finished:
-            self._fail("The upstream stream ended before it was complete.", "api_error")
-        return self._take()
-
-    def _take(self) -> bytes:
-        out, self._out = b"".join(self._out), []
-        return out
 
     def _emit(self, event: StreamEvent) -> None:
         self._out.append(event_frame(event))

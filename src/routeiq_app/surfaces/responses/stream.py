@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from routeiq_app.surfaces.anthropic.chat import CHUNK, ChatChunk, ChatUsage, ChunkChoice, ToolCallDelta
+from routeiq_app.surfaces.chat_stream import ChatStreamTranslator
 from routeiq_app.surfaces.responses.answers import (
     FunctionCall,
     OutputMessage,
@@ -31,25 +32,25 @@ from routeiq_app.surfaces.responses.answers import (
     StreamEvent,
 )
 from routeiq_app.surfaces.responses.translate import finish, new_id, usage
+from routeiq_core.sse import named_frame
 
 _DONE = b"[DONE]"
 _ENCODER = msgspec.json.Encoder()
 
 
-class StreamTranslator:
+class StreamTranslator(ChatStreamTranslator):
     """Feed it a chat stream's bytes (any split); it returns the Responses events they complete.
 
     Args:
         response: The response shell (id, model, the request's settings); filled in as output comes.
     """
 
+    CUT_ERROR_TYPE = "server_error"
+
     def __init__(self, response: Response) -> None:
+        super().__init__()
         self.response = response
         """The response as streamed so far; complete once :attr:`finished`."""
-        self.finished = False
-        """True once ``response.completed`` (or ``.incomplete``/``.failed``) was emitted."""
-        self._buffer = b""
-        self._out: list[bytes] = []
         self._sequence = 0
         self._message: OutputMessage | None = None
         self._call: FunctionCall | None = None
@@ -66,33 +67,10 @@ class StreamTranslator:
         self._emit(StreamEvent(type="response.in_progress", sequence_number=0, response=self.response))
         return self._take()
 
-    def feed(self, chunk: bytes) -> bytes:
-        """The events the bytes ``chunk`` completes (empty when it completes none)."""
-        if self.finished:
-            return b""
-        self._buffer += chunk
-        *events, self._buffer = self._buffer.split(b"\n\n")
-        for event in events:
-            self._event(event)
-        return self._take()
-
-    def close(self) -> bytes:
-        """The closing events, once the frames ran out (``response.failed`` if ``[DONE]`` never came)."""
-        if self._buffer.strip():
-            self._event(self._buffer)
-            self._buffer = b""
-        if not self.finished:
-            self._fail("The upstream stream ended before it was complete.", "server_error")
-        return self._take()
-
-    def _take(self) -> bytes:
-        out, self._out = b"".join(self._out), []
-        return out
-
     def _emit(self, event: StreamEvent) -> None:
         event.sequence_number = self._sequence
         self._sequence += 1
-        self._out.append(b"event: " + event.type.encode() + b"\ndata: " + _ENCODER.encode(event) + b"\n\n")
+        self._out.append(named_frame(event.type, _ENCODER.encode(event)))
 
     def _event(self, event: bytes) -> None:
         if self.finished:
