@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= examples/demo-config.yaml
 
-.PHONY: serve test lint typecheck unit contract browser docs bench bench-smoke image-smoke clean
+.PHONY: serve test lint typecheck unit contract browser docs bench bench-smoke bench-mcp image-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,15 @@ browser:
 		echo "chromium is missing (apt-get install -y chromium as root): the dashboard browser tests skip"; \
 	fi
 
+# The MCP conformance suite (npm, pinned by its lockfile, a Node 24 binary included): installed when npm
+# exists; otherwise tests/contract/test_mcp_conformance.py skips (and fails under CI).
+MCP_CONFORMANCE := tests/conformance/mcp/node_modules/.package-lock.json
+$(MCP_CONFORMANCE): tests/conformance/mcp/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/conformance/mcp && npm ci --no-audit --no-fund; \
+	else echo "npm is missing (install Node.js): the MCP conformance tests skip"; fi
+
 # Ports against every adapter, real Redis/PostgreSQL, the app over HTTP, real processes and SDKs.
-contract: $(VENV)/.installed-dev browser
+contract: $(VENV)/.installed-dev browser $(MCP_CONFORMANCE)
 	$(BIN)/pytest -q tests/contract
 
 # Side-by-side performance run (RouteIQ, LiteLLM proxy, the floor, direct); see benchmarks/README.md.
@@ -63,6 +70,10 @@ bench: $(VENV)/.installed-dev benchmarks/.venv-litellm/bin/litellm
 
 bench-smoke: $(VENV)/.installed-dev
 	cd benchmarks && ../$(BIN)/python harness.py --smoke --out /tmp/routeiq-bench-smoke
+
+# MCP tools/call through RouteIQ vs the floor vs a fast upstream, c=1 and c=16 (benchmarks/mcp_bench.py).
+bench-mcp: $(VENV)/.installed-dev
+	cd benchmarks && ../$(BIN)/python mcp_bench.py $(BENCH_ARGS)
 
 benchmarks/.venv-litellm/bin/litellm:
 	$(PYTHON) -m venv benchmarks/.venv-litellm

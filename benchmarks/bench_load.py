@@ -139,14 +139,45 @@ def stream_latency(proc: Proc, count: int) -> dict[str, float]:
     return asyncio.run(_streams(proc, count))
 
 
-async def _streams(proc: Proc, count: int) -> dict[str, float]:
+TRANSLATED_STREAMS = {
+    "messages": ("/v1/messages", {"max_tokens": 256}),
+    "responses": ("/v1/responses", {}),
+}
+"""The surfaces that translate a chat stream (Anthropic Messages, the Responses API): path, extra fields."""
+
+
+def translated_latency(proc: Proc, count: int) -> dict[str, dict[str, float]]:
+    """TTFT and total of the same stream through each translating surface (RouteIQ only)."""
+    base = proc.url.rsplit("/v1/", 1)[0]
+    found = {}
+    for name, (path, extra) in TRANSLATED_STREAMS.items():
+        content = "hello " * (1024 // 6)
+        if name == "responses":
+            payload = {"model": "bench", "stream": True, "input": content, **extra}
+        else:
+            payload = {
+                "model": "bench",
+                "stream": True,
+                "messages": [{"role": "user", "content": content}],
+                **extra,
+            }
+        found[name] = asyncio.run(_streams(proc, count, url=base + path, data=msgspec.json.encode(payload)))
+    return found
+
+
+async def _streams(
+    proc: Proc, count: int, url: str | None = None, data: bytes | None = None
+) -> dict[str, float]:
     ttft, total = [], []
     headers = {"content-type": "application/json", **proc.headers}
     async with aiohttp.ClientSession() as session:
         for _ in range(count + 1):
             started = time.perf_counter()
             first = None
-            async with session.post(proc.url, data=body(1024, stream=True), headers=headers) as r:
+            sent = data if data is not None else body(1024, stream=True)
+            async with session.post(url or proc.url, data=sent, headers=headers) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"{url or proc.url} answered {r.status}: {await r.text()}")
                 async for _chunk in r.content.iter_any():
                     first = first or time.perf_counter()
             ttft.append((first or time.perf_counter()) - started)

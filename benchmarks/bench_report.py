@@ -63,6 +63,10 @@ def markdown(summary: dict[str, Any], with_litellm: bool, elapsed_s: float) -> s
     lines += [f"| {n} | {s['ttft_p50_ms']} | {s['total_p50_ms']} |" for n, s in summary["streams"].items()]
     lines += ["", f"Added p50 latency over direct at c=1 (ms): {summary['added_latency_ms_c1']}"]
     lines += [f"TTFT overhead over direct (ms): {summary['ttft_overhead_ms']}"]
+    chat = summary["streams"].get("routeiq", {}).get("ttft_p50_ms")
+    for name, s in summary.get("translated_streams", {}).items():
+        over = f" (+{s['ttft_p50_ms'] - chat:.3f} ms over RouteIQ's chat stream)" if chat is not None else ""
+        lines += [f"Translated {name} stream: TTFT p50 {s['ttft_p50_ms']} ms{over}"]
     lines += [f"Ratios: {summary['ratios']}", f"Cold start to ready (s): {summary['cold_start_s']}"]
     lines += [f"import routeiq_core: {summary['import_routeiq_core_ms']} ms"]
     if "soak" in summary:

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_load import Result, load, stream_latency
+from bench_load import Result, load, stream_latency, translated_latency
 from bench_procs import Proc, cold_start, import_time_ms, start_targets
 from bench_report import write_reports
 
@@ -76,7 +76,15 @@ def main() -> int:
         streams = {name: stream_latency(proc, 3 if args.smoke else 20) for name, proc in targets.items()}
         for name, s in streams.items():
             print(f"stream {name}: ttft p50 {s['ttft_p50_ms']:.2f} ms, total p50 {s['total_p50_ms']:.2f} ms")
+        translated = translated_latency(targets["routeiq"], 3 if args.smoke else 20)
+        chat_ttft = streams["routeiq"]["ttft_p50_ms"]
+        for name, s in translated.items():
+            print(
+                f"stream routeiq {name} (translated): ttft p50 {s['ttft_p50_ms']:.2f} ms "
+                f"(+{s['ttft_p50_ms'] - chat_ttft:.2f} ms over chat), total p50 {s['total_p50_ms']:.2f} ms"
+            )
         extra = {
+            "translated_streams": translated,
             "cold_start_s": {name: proc.ready_s for name, proc in targets.items()},
             "import_routeiq_core_ms": import_time_ms(),
             "routeiq_cold_start_s": cold_start(HERE),

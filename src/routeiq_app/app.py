@@ -27,13 +27,20 @@ from routeiq_app.routes import admin_routes, litellm_routes, live, prometheus_me
 from routeiq_app.serving import install_worker_signals
 from routeiq_app.settings import Settings
 from routeiq_app.surfaces.anthropic import anthropic_descriptions, anthropic_routes
-from routeiq_app.surfaces.openai import call_descriptions, get_model, list_models, openai_routes
+from routeiq_app.surfaces.mcp import MCP_PATH, McpEndpoint
+from routeiq_app.surfaces.openai import (
+    call_descriptions,
+    get_model,
+    list_models,
+    object_routes,
+    openai_routes,
+)
 from routeiq_app.surfaces.responses import responses_descriptions, responses_routes, stored_response_routes
 from routeiq_app.surfaces.router import SurfaceRouter
 from routeiq_app.ui import UiAssets, ui_routes
 from routeiq_core import __version__
 from routeiq_core.access import Principal
-from routeiq_core.surfaces import ANTHROPIC_SURFACE, OPENAI_SURFACE, RESPONSES_SURFACE
+from routeiq_core.surfaces import ANTHROPIC_SURFACE, MCP_SURFACE, OPENAI_SURFACE, RESPONSES_SURFACE
 
 logger = logging.getLogger("routeiq.app")
 
@@ -81,9 +88,23 @@ def create_app(container: Container | None = None) -> Litestar:
     reader = container.http_reader()
     access = container.call_access()
     call_routes = openai_routes(container.calls(), reader, settings.server.max_request_body_bytes)
+    object_calls, object_items = object_routes(  # files and batches: /v1/files, /v1/files/{id}, ...
+        container.provider_objects(),
+        reader,
+        max_upload_bytes=settings.files.max_upload_bytes,
+        max_body_bytes=settings.server.max_request_body_bytes,
+    )
+    call_routes = {**call_routes, **object_calls}
     messages_routes = anthropic_routes(container.calls(), reader, settings.server.max_request_body_bytes)
     create_routes = responses_routes(
         container.calls(), access, container.conversations(), reader, settings.server.max_request_body_bytes
+    )
+
+    mcp_endpoint = McpEndpoint(
+        container.mcp_runtime(),
+        reader,
+        max_body_bytes=settings.server.max_request_body_bytes,
+        allowed_origins=settings.mcp.allowed_origins,
     )
 
     async def principal(request: Request) -> Principal:  # type: ignore[type-arg]
@@ -116,16 +137,22 @@ def create_app(container: Container | None = None) -> Litestar:
             "policy_engine": _provide(container.policy_engine),
             "spend_ledger": _provide(container.spend_ledger),
             "request_log": _provide(container.request_log),
+            "feedback": _provide(container.feedback),
             "call_access": _provide(container.call_access),
             "http_reader": _provide(container.http_reader),
             "conversations": _provide(container.conversations),
             "model_routing": _provide(container.model_routing),
+            "promotion_watcher": _provide(container.promotion_watcher),
             "breakers": _provide(container.breakers),
             "metrics": _provide(container.memory_metrics),
             "stats": _provide(container.stats),
             "selected_strategy": _provide(container.selected_strategy),
             "limiter": _provide(container.limiter),
             "node_metrics": _provide(container.node_metrics),
+            "mcp_runtime": _provide(container.mcp_runtime),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "plugin_manager": _provide(container.plugin_manager),
+            "node_history": _provide(container.node_history),
             "metrics_public": Provide(lambda: settings.observability.metrics_public, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
@@ -137,14 +164,16 @@ def create_app(container: Container | None = None) -> Litestar:
     app.state.container = container
     routed = SurfaceRouter(
         AuditSourceMiddleware(cast(ASGIApp, app.asgi_handler), reader),
-        {**call_routes, **messages_routes, **create_routes},
+        {**call_routes, **messages_routes, **create_routes, MCP_PATH: mcp_endpoint},
         container.metrics(),
         {
             **dict.fromkeys(call_routes, OPENAI_SURFACE),
             **dict.fromkeys(messages_routes, ANTHROPIC_SURFACE),
             **dict.fromkeys(create_routes, RESPONSES_SURFACE),
+            MCP_PATH: MCP_SURFACE,
         },
         tracer=container.tracer(),
+        prefixes=object_items,
     )
     wrapped = _wrap(routed, container, settings)
     app.asgi_handler = cast(LitestarASGIApp, wrapped)

@@ -12,9 +12,11 @@ import msgspec
 
 from routeiq_adapters.pricing import LiteLLMPriceMap, open_price_map
 from routeiq_app.model_routing import router_problems
+from routeiq_app.native_setup import native_protocols
+from routeiq_app.provider_objects_setup import deployment_operations
 from routeiq_app.routing_setup import select_strategy
 from routeiq_app.settings import Settings
-from routeiq_app.settings.model import DeploymentSettings
+from routeiq_app.settings.deployments import DeploymentSettings
 from routeiq_app.upstream_attributes import upstream_attributes
 from routeiq_core.catalog import (
     Deployment,
@@ -177,6 +179,7 @@ def _fill_from_price_map(
                 input_price_per_mtok=found.input_per_mtok,
                 output_price_per_mtok=found.output_per_mtok,
                 price_source="price_map",
+                media=found.media,
             )
         if deployment.max_context_tokens is None and found.max_input_tokens is not None:
             changes["max_context_tokens"] = found.max_input_tokens
@@ -211,7 +214,8 @@ def _deployment(
     output_price = _price(
         params.output_cost_per_token, info.output_price_per_mtok, f"{at} output price", problems
     )
-    configured = input_price is not None or output_price is not None
+    media = info.media_prices.prices() if info.media_prices is not None else None
+    configured = input_price is not None or output_price is not None or media is not None
     return Deployment(
         id=info.id or f"{entry.model_name}-{ordinal}",
         model_group=entry.model_name,
@@ -231,7 +235,15 @@ def _deployment(
         params={"mock": params.mock, "litellm_extra": dict(params.extra), "headers": headers},
         attributes=upstream_attributes(adapter, params.model, params.api_base),
         price_model=None if adapter == "mock" else (info.base_model or params.model),
-        operations=None if info.mode is None else MODE_OPERATIONS[info.mode],
+        operations=deployment_operations(
+            info,
+            None if info.mode is None else MODE_OPERATIONS[info.mode],
+            adapter,
+            f"{at}.model_info",
+            problems,
+        ),
+        native=native_protocols(entry, adapter, f"{at}.model_info", problems),
+        media=media,
     )
 
 

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from routeiq_app import cli_audit, cli_migrate, cli_routing, serving
+from routeiq_app import cli_audit, cli_migrate, cli_retrain, cli_routers, cli_routing, serving
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.docs_pages import BLOCKS, with_block
 from routeiq_app.serving import per_worker_notes
@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_routing.register(sub)
     cli_migrate.register(sub)
     cli_audit.register(sub)
+    cli_routers.register(sub)
+    cli_retrain.register(sub)
     return parser
 
 

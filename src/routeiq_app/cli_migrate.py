@@ -1,4 +1,4 @@
-"""``routeiq migrate``: create or upgrade the key, team, spend, request log, audit, responses tables; exit.
+"""``routeiq migrate``: create or upgrade the stores' tables (keys, teams, spend, logs, responses, files).
 
 What a Kubernetes initContainer or Job runs before the gateway's pods start. The container builds the
 stores exactly as ``serve`` does, and each creates or migrates its tables as it would at startup, so
@@ -28,7 +28,11 @@ from dependency_injector import providers
 from routeiq_adapters._schema import Component
 from routeiq_adapters.audit import PostgresAuditStore, SQLiteAuditStore
 from routeiq_adapters.audit._codec import COMPONENT as AUDIT
+from routeiq_adapters.feedback import PostgresFeedbackStore, SQLiteFeedbackStore
+from routeiq_adapters.feedback._schema import COMPONENT as FEEDBACK
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
+from routeiq_adapters.provider_objects import PostgresObjectOwnershipStore, SQLiteObjectOwnershipStore
+from routeiq_adapters.provider_objects._schema import COMPONENT as PROVIDER_OBJECTS
 from routeiq_adapters.request_log import PostgresRequestLog, SQLiteRequestLog
 from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
 from routeiq_adapters.responses import PostgresResponseStore, SQLiteResponseStore
@@ -38,6 +42,8 @@ from routeiq_adapters.teams._codec import COMPONENT as TEAMS
 from routeiq_app.access_setup import IN_MEMORY, sqlite_path
 from routeiq_app.audit_setup import audit_backend
 from routeiq_app.container import Container
+from routeiq_app.feedback_setup import feedback_backend
+from routeiq_app.provider_objects_setup import object_store_backend
 from routeiq_app.request_log_setup import request_log_backend
 from routeiq_app.responses_setup import response_store_backend
 from routeiq_app.settings import Settings
@@ -81,9 +87,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``migrate`` to the ``routeiq`` command."""
     migrate = subparsers.add_parser(
         "migrate",
-        help="create or upgrade the key, team, spend, request log, audit and responses tables, then exit",
-        description="Create or upgrade the key, team, spend, request log, audit and responses tables of the "
-        "configured backends, as `serve` would at startup, then exit: 0 migrated (or nothing to migrate), "
+        help="create or upgrade every store's tables (keys ... feedback), then exit",
+        description="Create or upgrade the key, team, spend, request log, audit, responses, files and "
+        "feedback tables of the configured backends, as `serve` would at startup, then exit: 0 migrated "
+        "(or nothing to migrate), "
         "1 a database failed or stayed unreachable, 2 configuration problems. Safe to run repeatedly and "
         "concurrently.",
     )
@@ -142,6 +149,12 @@ def _targets(settings: Settings) -> list[Target]:
         responses = container.response_store()
         if isinstance(responses, SQLiteResponseStore | PostgresResponseStore):  # not in memory
             stores.append(("responses", responses, RESPONSES))
+        objects = container.object_store()
+        if isinstance(objects, SQLiteObjectOwnershipStore | PostgresObjectOwnershipStore):  # not in memory
+            stores.append(("provider_objects", objects, PROVIDER_OBJECTS))
+        feedback = container.feedback_store()
+        if isinstance(feedback, SQLiteFeedbackStore | PostgresFeedbackStore):  # not in memory
+            stores.append(("feedback", feedback, FEEDBACK))
     except ValueError as exc:
         raise ConfigurationError([str(exc)]) from exc
     return [Target(name, store, _where(settings, name), latest_version(c)) for name, store, c in stores]
@@ -156,6 +169,10 @@ def _where(settings: Settings, name: str) -> str:
         backend = audit_backend(settings)
     elif name == "responses":
         backend = response_store_backend(settings)
+    elif name == "provider_objects":
+        backend = object_store_backend(settings)
+    elif name == "feedback":
+        backend = feedback_backend(settings)
     if backend == "postgres":
         return f"postgres {postgres_endpoint(keys.postgres_dsn or '')} schema {keys.postgres_schema}"
     return f"sqlite {Path(sqlite_path(settings, name)).resolve()}"

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import numpy as np
@@ -22,18 +22,22 @@ from routeiq_adapters.embeddings import EMBEDDER_NAMES, MINILM, embedder_loaders
 from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
 from routeiq_core.errors import RouteIQError
 from routeiq_core.routing.learned import (
+    DEFAULT_MARGIN,
     TRAINABLE_KINDS,
+    Embedder,
     EvaluationReport,
     HashingEmbedderConfig,
     IndexFactory,
     Interval,
     RoutingModel,
+    RoutingTable,
     evaluate_kinds,
     evaluate_with_baselines,
     load_router,
     load_routing_table,
     numpy_index_factory,
     save_router,
+    train_auto,
     train_routing_model,
 )
 
@@ -92,11 +96,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``train``, ``eval`` and ``route`` to the ``routeiq`` command."""
     kinds = ", ".join(TRAINABLE_KINDS)
     train = subparsers.add_parser("train", help="train a router on a routing table and save it")
-    train.add_argument("--strategy", required=True, help=f"router kind: {kinds}")
+    train.add_argument(
+        "--strategy", required=True, help=f"router kind: {kinds}; or auto (chosen by inner cross-validation)"
+    )
     train.add_argument("--data", required=True, help="routing table (.jsonl)")
     train.add_argument("--out", required=True, help="artifact directory to create")
     _common_training_flags(train)
     train.add_argument("--overwrite", action="store_true", help="replace an existing artifact directory")
+    train.add_argument("--limit", type=int, help="use only the first N rows of --data")
+    train.add_argument("--inner-folds", type=int, default=3, help="auto: inner CV folds (default 3)")
+    train.add_argument(
+        "--margin", type=float, default=DEFAULT_MARGIN, help="auto: gain needed to replace the baseline"
+    )
     train.set_defaults(run=_guarded(train_command))
 
     evaluate = subparsers.add_parser("eval", help="evaluate a router (or strategies by CV) with baselines")
@@ -149,7 +160,9 @@ def train_command(args: argparse.Namespace) -> int:
     """``routeiq train``: fit the embedder and router on ``--data`` and save the artifact to ``--out``."""
     progress = Progress("train", not args.quiet)
     progress(f"loading {args.data}")
-    table = load_routing_table(args.data)
+    table = load_routing_table(args.data, limit=args.limit)
+    if args.strategy == "auto":
+        return _train_auto(args, table, progress)
     model = train_routing_model(
         args.strategy,
         table,
@@ -163,6 +176,45 @@ def train_command(args: argparse.Namespace) -> int:
     out = save_router(model, args.out, overwrite=args.overwrite)
     progress("done")
     print(f"saved {model.router.kind} router over {len(model.models)} models to {out}")
+    return 0
+
+
+def _steps_with_eta(progress: Progress) -> Callable[[str], None]:
+    """``progress``, minus the per-step ETA lines unless stderr is a terminal (logs stay short)."""
+
+    def report(message: str) -> None:
+        if "ETA" not in message or sys.stderr.isatty():
+            progress(message)
+
+    return report
+
+
+def _train_auto(args: argparse.Namespace, table: RoutingTable, progress: Progress) -> int:
+    """``routeiq train --strategy auto``: the hashing grid, plus ``--embedder`` when it is not hashing."""
+    embedders: dict[str, Embedder | None] = {"hashing": None}
+    if args.embedder != "hashing":
+        embedders[args.embedder] = ready_embedder(args.embedder, model=args.embedder_model)
+    if args.param:
+        raise ValueError("--param does not apply to --strategy auto (the selection sets hyperparameters)")
+    model = train_auto(
+        table,
+        embedders=embedders,
+        embedder_config=HashingEmbedderConfig(dim=args.dim),
+        folds=args.inner_folds,
+        margin=args.margin,
+        seed=args.seed,
+        index_factory=_index_factory(args.index),
+        progress=_steps_with_eta(progress),
+    )
+    out = save_router(model, args.out, overwrite=args.overwrite)
+    selection = cast("dict[str, Any]", model.metadata["selection"])
+    progress("done")
+    dropped = ", ".join(selection["dropped_models"]) or "none"
+    print(
+        f"saved auto-selected {selection['winner']} ({model.router.kind}) router over "
+        f"{len(model.models)} models to {out}; dropped dominated models: {dropped}"
+    )
+    print(f"why: {selection['reason']}")
     return 0
 
 

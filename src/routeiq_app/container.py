@@ -15,7 +15,17 @@ from routeiq_adapters.metrics.node import run_node_metrics
 from routeiq_adapters.providers.litellm import LiteLLMProvider
 from routeiq_adapters.providers.mock import MockProvider
 from routeiq_adapters.providers.openai_http import OpenAICompatibleProvider
-from routeiq_app import audit_setup, metrics_setup, otel_setup, request_log_setup, responses_setup
+from routeiq_app import (
+    audit_setup,
+    exploration_setup,
+    feedback_setup,
+    metrics_setup,
+    otel_setup,
+    provider_objects_setup,
+    registry_setup,
+    request_log_setup,
+    responses_setup,
+)
 from routeiq_app.access_setup import (
     anonymous_principal,
     close_quota_store,
@@ -31,7 +41,10 @@ from routeiq_app.access_setup import (
 )
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.logging_setup import configure_logging
+from routeiq_app.mcp_setup import run_mcp
 from routeiq_app.model_routing import ModelRouting
+from routeiq_app.native_setup import close_forwarders, native_forwarders
+from routeiq_app.node_history import NodeHistory, run_node_history
 from routeiq_app.plugins_setup import allowed_capabilities, build_plugins, builtin_plugin_factory, run_plugins
 from routeiq_app.providers_setup import open_clients, select_clients
 from routeiq_app.routing_setup import select_strategy, with_affinity
@@ -46,6 +59,7 @@ from routeiq_app.state_setup import (
     run_breaker_sync,
 )
 from routeiq_app.surfaces.http import HttpRequestReader, parse_networks
+from routeiq_app.surfaces.mcp.runtime import McpRuntime
 from routeiq_app.surfaces.responses.conversation import Conversations
 from routeiq_core import __version__
 from routeiq_core.access import (
@@ -64,6 +78,7 @@ from routeiq_core.gateway import Gateway
 from routeiq_core.gateway.health import DeploymentsHealthCheck
 from routeiq_core.health import Lifecycle, Readiness
 from routeiq_core.plugins import PluginManager
+from routeiq_core.provider_objects import ProviderObjects
 from routeiq_core.resilience import (
     BreakerConfig,
     BreakerRegistry,
@@ -113,6 +128,8 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(metrics_setup.worker_state, memory_metrics, limiter, breakers, catalog),
     )
     node_metrics_task = providers.Resource(run_node_metrics, node_metrics)
+    node_history = providers.Singleton(NodeHistory, node_metrics)
+    node_history_task = providers.Resource(run_node_history, node_history)
     retry = providers.Singleton(
         RetryPolicy,
         num_retries=_resilience.num_retries,
@@ -148,6 +165,8 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     provider_pools = providers.Resource(open_clients, clients=provider_clients, catalog=catalog)
+    forwarders = providers.Singleton(native_forwarders)
+    forwarder_pools = providers.Resource(close_forwarders, forwarders)
 
     gateway = providers.Singleton(
         Gateway,
@@ -162,6 +181,7 @@ class Container(containers.DeclarativeContainer):
         rng=rng,
         tracer=tracer,
         capture_content=settings.provided.observability.capture_content,
+        forwarders=forwarders,
     )
 
     # Access: keys, policy, quota, spend (every call goes through the call use case, below).
@@ -220,6 +240,12 @@ class Container(containers.DeclarativeContainer):
     # The Responses API's stored responses (previous_response_id, retrieve, delete).
     response_store = providers.Singleton(responses_setup.response_store, settings)
     response_store_lifecycle = providers.Resource(responses_setup.run_response_store, response_store)
+    # Feedback on calls (POST /v1/feedback, the evaluator's scores), joined to the request log.
+    feedback_store = providers.Singleton(feedback_setup.feedback_store, settings)
+    feedback_store_lifecycle = providers.Resource(feedback_setup.run_feedback_store, feedback_store)
+    feedback = providers.Singleton(
+        feedback_setup.feedback_service, settings, feedback_store, request_log, response_store, strategy
+    )
     conversations = providers.Singleton(
         Conversations,
         response_store,
@@ -243,18 +269,49 @@ class Container(containers.DeclarativeContainer):
     )
 
     model_routing = providers.Singleton(ModelRouting, settings, catalog, provider_clients)
+    # Routed names served from the router registry follow its promotions (every worker polls).
+    promotion_watcher = providers.Singleton(registry_setup.promotion_watcher, settings, model_routing)
+    canary_judge = providers.Singleton(
+        registry_setup.canary_judge, settings, model_routing, feedback_store, audit_trail
+    )
+    promotion_watcher_lifecycle = providers.Resource(
+        registry_setup.run_promotion_watcher, promotion_watcher, canary_judge, settings
+    )
 
     plugin_manager = providers.Singleton(
         PluginManager,
         providers.Callable(
             build_plugins,
             settings,
-            providers.Callable(builtin_plugin_factory, metrics, catalog, provider_clients, stats, strategy),
+            providers.Callable(
+                builtin_plugin_factory, metrics, catalog, provider_clients, stats, strategy, feedback
+            ),
         ),
         allowed_capabilities=providers.Callable(allowed_capabilities, settings),
         metrics=metrics,
     )
     plugin_lifecycle = providers.Resource(run_plugins, plugin_manager)
+
+    # The MCP gateway (/mcp): upstream MCP servers, opened in the lifespan (see mcp_setup).
+    mcp_runtime = providers.Singleton(McpRuntime)
+    mcp_lifecycle = providers.Resource(
+        run_mcp,
+        mcp_runtime,
+        settings,
+        call_access,
+        policy_engine,
+        metrics,
+        spend=spend_ledger,
+        teams=team_store,
+        audit=audit_trail,
+        request_log=request_log,
+    )
+
+    # Exploration: full-information routing data from a share of the routed calls (opt-in).
+    explorer = providers.Singleton(
+        exploration_setup.explorer, settings, gateway, catalog, model_routing, provider_clients
+    )
+    explorer_lifecycle = providers.Resource(exploration_setup.run_explorer, explorer)
 
     # The request use case every surface calls.
     calls = providers.Singleton(
@@ -266,6 +323,13 @@ class Container(containers.DeclarativeContainer):
         routed=model_routing.provided.routed,
         tracer=tracer,
         journal=request_journal,
+        explorer=explorer,
+    )
+    # Files and batches, passed through to their deployments; who owns which (see provider_objects).
+    object_store = providers.Singleton(provider_objects_setup.object_store, settings)
+    object_store_lifecycle = providers.Resource(provider_objects_setup.run_object_store, object_store)
+    provider_objects = providers.Singleton(
+        ProviderObjects, calls=calls, access=call_access, store=object_store, catalog=catalog
     )
 
     health_checks = providers.Callable(

@@ -50,6 +50,8 @@ def router_problems(settings: Settings, catalog_groups: set[str], where: str) ->
         at = f"{where}routing.routers[{i}]"
         if entry.name in catalog_groups:
             problems.append(f"{at}.name: {entry.name!r} is already a model group")
+        if entry.registry_name is not None:  # its versions are checked as they are promoted
+            continue
         try:
             meta = read_metadata(Path(entry.artifact))
         except (ArtifactError, OSError) as exc:
@@ -82,7 +84,11 @@ class ModelRouting:
         self._catalog = catalog
         self._clients = clients or {}
         registry: RouterRegistry[RoutingModel] = RouterRegistry(
-            {name: load_artifact(entry.artifact, self._provider_for) for name, entry in self._entries.items()}
+            {
+                name: load_artifact(entry.artifact, self._provider_for)
+                for name, entry in self._entries.items()
+                if entry.registry_name is None
+            }
         )
         names = {
             name: RoutedName(name=name, model_map=entry.model_map, cost_weight=entry.cost_weight)
@@ -101,9 +107,35 @@ class ModelRouting:
             raise ArtifactError(f"the router's embeddings deployment {deployment_id!r} is not configured")
         return self._clients[deployment.adapter], deployment
 
+    @property
+    def registry_names(self) -> dict[str, str]:
+        """Routed name → registry name, for the names served from the router registry."""
+        return {n: e.registry_name for n, e in self._entries.items() if e.registry_name is not None}
+
+    def load_version(self, name: str, directory: Path) -> RoutingModel:
+        """Load a fetched registry version for ``name``, refusing one whose models are not model groups.
+
+        Raises:
+            ArtifactError: The artifact is invalid, or a model it routes to maps to no model group.
+        """
+        model = load_artifact(str(directory), self._provider_for)
+        entry = self._entries[name]
+        models = read_metadata(directory).models
+        missing = [m for m in models if self._catalog.get(entry.model_map.get(m, m)) is None]
+        if missing:
+            raise ArtifactError(
+                f"the router's models {missing} map to no model group; add them to routing.routers model_map"
+            )
+        return model
+
     def reload(self, name: str) -> int:
         """Load the artifact of ``name`` again and swap it in; in-flight requests keep the old one."""
         entry = self._entries.get(name)
+        if entry is not None and entry.registry_name is not None:
+            raise InvalidRequestError(
+                f"{name!r} serves the promoted version of {entry.registry_name!r}: use `routeiq routers "
+                "promote` (workers pick it up within routing.registry.poll_interval_s)."
+            )
         if entry is None:
             raise InvalidRequestError(
                 f"No routed model {name!r}; configured: {', '.join(self._entries) or 'none'}."

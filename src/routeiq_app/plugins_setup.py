@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from routeiq_adapters.plugins import BUILTIN_PLUGINS, PluginDeps, build_plugin
 from routeiq_app.settings import Settings
 from routeiq_core.catalog import Deployment, ModelCatalog
-from routeiq_core.errors import ConfigurationError
+from routeiq_core.errors import ConfigurationError, RouteIQError
+from routeiq_core.feedback import FeedbackService, evaluator_record
 from routeiq_core.metrics import Metrics
 from routeiq_core.plugins import Plugin, PluginContext, PluginManager
 from routeiq_core.providers import ProviderClient
@@ -18,6 +20,8 @@ from routeiq_core.routing import DeploymentStats, DeploymentStrategy, LearnsQual
 
 ENTRY_POINT_GROUP = "routeiq.plugins"
 BuiltinFactory = Callable[[str, dict[str, Any]], Plugin | None]
+
+logger = logging.getLogger("routeiq.plugins")
 
 
 def build_plugins(settings: Settings, builtin: BuiltinFactory) -> list[Plugin]:
@@ -93,6 +97,7 @@ def builtin_plugin_factory(
     clients: Mapping[str, ProviderClient],
     stats: DeploymentStats,
     strategy: DeploymentStrategy | None = None,
+    feedback_service: FeedbackService | None = None,
 ) -> BuiltinFactory:
     """Builds built-in plugins by name (None for names that are not built in).
 
@@ -108,9 +113,14 @@ def builtin_plugin_factory(
             raise LookupError(f"no deployment {deployment_id!r}")
         return clients[deployment.adapter], deployment
 
-    def feedback(ctx: PluginContext, score: float) -> None:  # the evaluator counts the score itself
+    async def feedback(ctx: PluginContext, score: float) -> None:  # the evaluator counts the score itself
         if learner is not None and ctx.request_id is not None:
             learner.on_quality(ctx.request_id, score)
+        if feedback_service is not None:
+            try:
+                await feedback_service.evaluated(evaluator_record(ctx, score))
+            except RouteIQError as exc:  # the store being down never fails the answer
+                logger.warning("keeping the evaluator's score of %s failed: %s", ctx.request_id, exc.code)
 
     deps = PluginDeps(metrics=metrics, provider_for=provider_for, feedback=feedback)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from routeiq_app.catalog_builder import build_catalog
+from routeiq_app.mcp_setup import share_session_key
 from routeiq_app.settings import Settings, load_settings
 from routeiq_app.settings.schema import CONFIG_ENV, SUPERVISOR_ENV
 from routeiq_core.errors import ConfigurationError
@@ -95,6 +96,7 @@ def run(settings: Settings) -> None:
             super().signal_handler_interrupt(*args, **kwargs)
 
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
+    share_session_key(settings)  # one MCP session key for every worker
     server = RouteIQServer(
         "routeiq_app.app:create_app",
         address=settings.server.host,

@@ -17,6 +17,8 @@ import msgspec
 from cachetools import LRUCache
 
 from routeiq_core.errors import NotFoundError
+from routeiq_core.media_prices import MediaPrices, MediaUnits
+from routeiq_core.native import NativeProtocol
 from routeiq_core.operations import Operation
 
 PriceSource = Literal["config", "price_map", "none"]
@@ -53,7 +55,9 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     the client's unknown model, not a misconfigured deployment). ``attributes`` are the upstream's
     telemetry attributes (``gen_ai.provider.name``, ``server.address``, ``server.port``), set by the
     app, which knows the adapters. ``operations`` are the operations it serves (from its configured
-    ``mode``); None: whatever its adapter can do.
+    ``mode``); None: whatever its adapter can do. ``native`` are the client protocols its upstream
+    also speaks as they are (:mod:`routeiq_core.native`): calls in them are forwarded, not translated.
+    ``media`` prices images, speech and transcription by their units (None: tokens only).
     """
 
     id: str
@@ -76,6 +80,8 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
     wildcard: bool = False
     attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
     operations: frozenset[Operation] | None = None
+    native: frozenset[NativeProtocol] = frozenset()
+    media: MediaPrices | None = None
 
     def __repr__(self) -> str:
         """Never show the API key."""
@@ -85,11 +91,13 @@ class Deployment(msgspec.Struct, frozen=True, kw_only=True):
         """Whether this deployment is configured to serve ``operation``."""
         return self.operations is None or operation in self.operations
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """Spend in the price unit for this many tokens."""
-        return token_cost(
+    def cost(self, prompt_tokens: int, completion_tokens: int, units: MediaUnits | None = None) -> float:
+        """Spend in the price unit for this many tokens, and the ``units`` of media besides them."""
+        tokens = token_cost(
             self.input_price_per_mtok, self.output_price_per_mtok, prompt_tokens, completion_tokens
         )
+        media = self.media
+        return tokens if units is None or media is None else tokens + media.cost(units)
 
 
 class ModelGroup(msgspec.Struct, frozen=True, kw_only=True):

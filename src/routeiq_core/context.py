@@ -17,6 +17,7 @@ import msgspec
 
 from routeiq_core.access.principal import Principal
 from routeiq_core.catalog import Deployment, ModelGroup
+from routeiq_core.native import NativeRequest
 from routeiq_core.providers import Operation, Usage
 from routeiq_core.surfaces import LIBRARY_SURFACE
 from routeiq_core.tracing import NOOP_SPAN, Span
@@ -32,11 +33,16 @@ class RouteDecision(msgspec.Struct, kw_only=True):
 
 
 class RoutedChoice(msgspec.Struct, frozen=True, kw_only=True):
-    """What a trained router chose for a routed model name (``auto``), and why."""
+    """What a trained router chose for a routed model name (``auto``), and why.
+
+    ``version`` is the registry version of the router that chose (None: a router from a directory);
+    during a canary, the candidate's version for the calls it answers.
+    """
 
     router: str
     model_group: str
     reason: str
+    version: int | None = None
 
 
 class CallContext(msgspec.Struct, kw_only=True):
@@ -63,6 +69,7 @@ class CallContext(msgspec.Struct, kw_only=True):
         max_tokens: The output cap the request sets, if any.
         routed: The trained router's choice, when ``model`` was a routed name.
         deployment: The deployment of the current (finally the serving) attempt.
+        pinned_deployment: The only deployment that may serve the call (a stored file's or batch's).
         attempts: Upstream attempts made so far (answered or not).
         route: Where the call went, once a deployment answered.
         usage: Tokens used (reported by the upstream, or estimated: see ``usage_estimated``).
@@ -70,8 +77,14 @@ class CallContext(msgspec.Struct, kw_only=True):
         cost: What the call cost, computed once from the serving deployment's prices.
         first_chunk_at: Unix time a stream's first frame arrived from the upstream.
         trace_id: The W3C trace id of the call (32 hex digits), when tracing is on.
+        response_id: The id a surface gave the answer (a stored response's ``resp_…``); None: the
+            request log takes the answer body's ``id``.
         span: The call's span (the HTTP server span, say): upstream attempts are its children.
         short_circuited: True when a plugin answered (a cache hit) and no upstream was called.
+        native: The client's own body, forwarded as is to a deployment that speaks its protocol
+            (None: the call is always translated, or arrived in the canonical shape).
+        served_natively: True when the serving attempt forwarded ``native``: the answer is in the
+            client's protocol, not the canonical one.
         state: Per-plugin scratch space, keyed by plugin name.
         response_headers: Headers plugins add to the answer.
     """
@@ -95,6 +108,7 @@ class CallContext(msgspec.Struct, kw_only=True):
     max_tokens: int | None = None
     routed: RoutedChoice | None = None
     deployment: Deployment | None = None
+    pinned_deployment: str | None = None
     attempts: int = 0
     route: RouteDecision | None = None
     usage: Usage | None = None
@@ -102,8 +116,11 @@ class CallContext(msgspec.Struct, kw_only=True):
     cost: float = 0.0
     first_chunk_at: float | None = None
     trace_id: str | None = None
+    response_id: str | None = None
     span: Span = NOOP_SPAN
     short_circuited: bool = False
+    native: NativeRequest | None = None
+    served_natively: bool = False
     state: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
     response_headers: dict[str, str] = msgspec.field(default_factory=dict)
 

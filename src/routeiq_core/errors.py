@@ -137,6 +137,28 @@ class UpstreamTimeoutError(UpstreamError):
         )
 
 
+class UnsafeUpstreamError(UpstreamError):
+    """The SSRF guard refused an outbound connection (502, not retryable).
+
+    A config-named upstream (MCP server, A2A agent) that points at a loopback, private, link-local,
+    ... address is the gateway's problem, not the caller's, hence a gateway error. A surface that
+    checks a URL the *client* sent (a push-notification webhook) turns it into a 400 itself.
+
+    Args:
+        host: The host as it was named (never the address it resolved to).
+        reason: Why it was refused, for example ``"it resolves to a loopback address"``.
+        hint: What to do about it, appended to the message.
+    """
+
+    default_code = "unsafe_upstream"
+
+    def __init__(self, host: str, reason: str, *, hint: str | None = None) -> None:
+        message = f"refused outbound connection to {host!r}: {reason}"
+        super().__init__(f"{message}; {hint}" if hint else message, status_code=502)
+        self.host = host
+        self.reason = reason
+
+
 def _type_for_status(status: int) -> str:
     if status == 401:
         return "authentication_error"

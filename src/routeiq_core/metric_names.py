@@ -84,6 +84,7 @@ SPEND_RECORDS_DROPPED = "routeiq_spend_records_dropped"
 SPEND_FLUSH_FAILURES = "routeiq_spend_flush_failures"
 REQUEST_LOG_RECORDS_DROPPED = "routeiq_request_log_records_dropped"
 REQUEST_LOG_FLUSH_FAILURES = "routeiq_request_log_flush_failures"
+MCP_CALLS = "routeiq_mcp_calls"
 
 
 def _counter(name: str, unit: str, labels: tuple[str, ...], description: str) -> MetricSpec:
@@ -156,6 +157,13 @@ METRICS: tuple[MetricSpec, ...] = (
     _counter(PROMPT_TOKENS, "{token}", _ROUTE, "Prompt tokens of answered calls."),
     _counter(COMPLETION_TOKENS, "{token}", _ROUTE, "Completion tokens of answered calls."),
     _counter(SPEND, "1", _ROUTE, "Spend of answered calls, in the unit of the configured prices."),
+    _counter(
+        MCP_CALLS,
+        "{call}",
+        ("server", "outcome"),
+        "MCP tool calls by configured server and outcome: ok, error (the tool answered a JSON-RPC "
+        "error) or upstream_error (unreachable, timed out, breaker open).",
+    ),
     _counter(
         USAGE_ESTIMATED, "{request}", _ROUTE, "Calls settled on an estimate (the upstream sent no usage)."
     ),

@@ -9,6 +9,7 @@ hands it to a :class:`RequestLog`, which only buffers; an adapter writes batches
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -53,6 +54,10 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True):
         source_ip: The client's address.
         request_body: The request, when bodies are logged (redacted when PII redaction is on).
         response_body: The answer, when bodies are logged and it was not streamed.
+        response_id: The answer's id (``chatcmpl-…``, ``resp_…``), when it had one: feedback may name
+            the call by it.
+        router: The routed name whose trained router chose the model group (``auto``), if any.
+        router_version: The registry version of that router (a canary's candidate or the promoted one).
     """
 
     at: float
@@ -78,6 +83,9 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True):
     source_ip: str | None = None
     request_body: str | None = None
     response_body: str | None = None
+    response_id: str | None = None
+    router: str | None = None
+    router_version: int | None = None
 
 
 def record_of(
@@ -88,6 +96,7 @@ def record_of(
     error_type: str | None = None,
     request_body: str | None = None,
     response_body: str | None = None,
+    response_id: str | None = None,
 ) -> RequestRecord:
     """The record of a call from its context (``ended_at`` is Unix time, as ``ctx.received_at``)."""
     route, usage, routed = ctx.route, ctx.usage, ctx.routed
@@ -120,6 +129,9 @@ def record_of(
         source_ip=ctx.source_ip,
         request_body=request_body,
         response_body=response_body,
+        response_id=ctx.response_id or response_id,
+        router=routed.router if routed is not None else None,
+        router_version=routed.version if routed is not None else None,
     )
 
 
@@ -134,6 +146,7 @@ class RequestQuery(msgspec.Struct, frozen=True, kw_only=True):
         since: Only calls that arrived at or after this Unix time.
         until: Only calls that arrived before this Unix time.
         request_id: Only the call with this request id.
+        response_id: Only the call whose answer had this id.
         limit: At most this many records.
         cursor: The ``next_cursor`` of the previous page.
     """
@@ -146,6 +159,7 @@ class RequestQuery(msgspec.Struct, frozen=True, kw_only=True):
     since: float | None = None
     until: float | None = None
     request_id: str | None = None
+    response_id: str | None = None
     limit: int = 50
     cursor: str | None = None
 
@@ -160,6 +174,7 @@ class RequestQuery(msgspec.Struct, frozen=True, kw_only=True):
             and (self.since is None or record.at >= self.since)
             and (self.until is None or record.at < self.until)
             and (self.request_id is None or record.request_id == self.request_id)
+            and (self.response_id is None or record.response_id == self.response_id)
         )
 
 
@@ -281,6 +296,7 @@ class RequestJournal:
                 error_type=error_type,
                 request_body=request_body,
                 response_body=response_text,
+                response_id=answer_id(response_body) if response_body is not None else None,
             )
         )
 
@@ -291,6 +307,39 @@ class RequestJournal:
         if self._redact is not None:
             text = self._redact(text)
         return text[: self._max]
+
+
+class _Identified(msgspec.Struct):
+    id: str | None = None
+
+
+_ID_DECODER = msgspec.json.Decoder(_Identified)
+MAX_RESPONSE_ID_CHARS = 256
+
+
+_LEADING_ID = re.compile(rb'^\{\s*"id"\s*:\s*"([A-Za-z0-9_.:-]{1,256})"')
+FULL_DECODE_BYTES = 16_384
+"""An answer whose ``id`` is not its first field is decoded whole only up to this size."""
+
+
+def answer_id(body: bytes) -> str | None:
+    """The ``id`` of a JSON answer (None when it has none, is not JSON, or the id is too long).
+
+    OpenAI-shaped answers start with their ``id``, read off the first bytes; other answers are
+    decoded (small ones only: the request log must not parse a large answer for it).
+    """
+    if not body.startswith(b"{"):
+        return None
+    leading = _LEADING_ID.match(body[:320])
+    if leading is not None:
+        return leading.group(1).decode()
+    if len(body) > FULL_DECODE_BYTES:
+        return None
+    try:
+        found = _ID_DECODER.decode(body).id
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return found if found is not None and len(found) <= MAX_RESPONSE_ID_CHARS else None
 
 
 REDACT_MARGIN_CHARS = 256

@@ -3,7 +3,8 @@
 A response created with ``store: true`` is kept for ``ttl_s`` so that a later request naming it as
 ``previous_response_id`` continues the conversation on any worker or node, and so that its owner can
 read it back, list its input items or delete it. The record holds the conversation's items and the
-response object as the client saw them (encoded JSON, opaque to the store).
+response object as the client saw them (encoded JSON, opaque to the store), and for a response a
+deployment served natively, which one (it holds the conversation too).
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
         expires_at: Unix time after which it is gone (reads treat it as deleted).
         conversation_id: The first response of its conversation: the affinity key every turn shares.
         items: The conversation's input items up to and including this turn's (a JSON array).
-        response: The response object as answered (JSON).
+        response: The response object as answered (JSON): the gateway's, or the upstream's own when
+            it was served natively.
+        native_deployment: The deployment that served it natively, under the upstream's own id (a
+            later turn on that deployment names it as ``previous_response_id``); None: the gateway
+            translated it.
     """
 
     id: str
@@ -45,6 +50,7 @@ class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
     conversation_id: str
     items: bytes
     response: bytes
+    native_deployment: str | None = None
 
 
 def owner_of(principal: Principal) -> str | None:

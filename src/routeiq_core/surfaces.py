@@ -12,5 +12,8 @@ ANTHROPIC_SURFACE = "anthropic"
 RESPONSES_SURFACE = "responses"
 """OpenAI's Responses API, translated to chat."""
 
-SURFACES = frozenset({OPENAI_SURFACE, ANTHROPIC_SURFACE, RESPONSES_SURFACE, LIBRARY_SURFACE})
+MCP_SURFACE = "mcp"
+"""The Model Context Protocol gateway (``/mcp``): tool calls to upstream MCP servers."""
+
+SURFACES = frozenset({OPENAI_SURFACE, ANTHROPIC_SURFACE, RESPONSES_SURFACE, LIBRARY_SURFACE, MCP_SURFACE})
 """Every surface RouteIQ serves; a policy rule naming another is a configuration error."""

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 from routeiq_adapters.audit._codec import COMPONENT as AUDIT
+from routeiq_adapters.feedback._schema import COMPONENT as FEEDBACK
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
+from routeiq_adapters.provider_objects._schema import COMPONENT as PROVIDER_OBJECTS
 from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
 from routeiq_adapters.responses._schema import COMPONENT as RESPONSES
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
@@ -31,6 +33,8 @@ STORES = (
     ("requests", REQUESTS),
     ("audit", AUDIT),
     ("responses", RESPONSES),
+    ("provider_objects", PROVIDER_OBJECTS),
+    ("feedback", FEEDBACK),
 )
 
 
@@ -60,6 +64,8 @@ def test_sqlite_creates_each_store_file_and_running_again_is_fine(tmp_path: Path
         "requests": tmp_path / "keys-requests.db",
         "audit": tmp_path / "keys-audit.db",
         "responses": tmp_path / "keys-responses.db",
+        "provider_objects": tmp_path / "keys-provider_objects.db",
+        "feedback": tmp_path / "keys-feedback.db",
     }
     expected = [
         f"{name}: sqlite {files[name]} at version {latest_version(component)}" for name, component in STORES

@@ -26,7 +26,9 @@ from anyio.abc import ByteReceiveStream, Process
 from routeiq_adapters._postgres import MIGRATION_LOCK
 from routeiq_adapters._schema import VERSION_TABLE
 from routeiq_adapters.audit._codec import COMPONENT as AUDIT
+from routeiq_adapters.feedback._schema import COMPONENT as FEEDBACK
 from routeiq_adapters.keys._codec import COMPONENT as KEYS
+from routeiq_adapters.provider_objects._schema import COMPONENT as PROVIDER_OBJECTS
 from routeiq_adapters.request_log._schema import COMPONENT as REQUESTS
 from routeiq_adapters.responses._schema import COMPONENT as RESPONSES
 from routeiq_adapters.spend._schema import COMPONENT as SPEND
@@ -38,7 +40,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 MIGRATORS = 6
 GATEWAYS = 3
 MASTER = "sk-master-concurrent-migrations"
-COMPONENTS = (KEYS, TEAMS, SPEND, REQUESTS, AUDIT, RESPONSES)
+COMPONENTS = (KEYS, TEAMS, SPEND, REQUESTS, AUDIT, RESPONSES, PROVIDER_OBJECTS, FEEDBACK)
 EXPECTED_VERSIONS = {c.name: latest_version(c) for c in COMPONENTS}
 EXPECTED_TABLES = {VERSION_TABLE} | {c.table for c in COMPONENTS}
 WAITING = """

@@ -1,9 +1,12 @@
 """The dashboard in a real headless Chromium against a real `routeiq serve` with the mock provider.
 
-Signs in with the master key, creates a key and chats with it in the playground (a streamed answer),
-finds the call in the request log and its spend, rotates and revokes the key and sees the next call
-refused, pages through a viewer's keys, and
-checks that a viewer cannot create keys; no console errors and no request to any other origin.
+Signs in with the master key, creates a key with a budget and chats with it in the playground (a
+streamed answer), finds the call in the request log, its spend by day and its budget burn-down,
+edits the key and clears its last limit, rotates and revokes it and sees the next call refused;
+creates, edits (clearing its last limit) and deletes a team; verifies the audit chain; explains a
+prompt with a routed model's router; reads the config hash and plugins; pages through a viewer's
+keys, and checks that a viewer sees but cannot change keys or teams; the overview counts the calls of
+every worker of a two-worker node. No console errors and no request to any other origin.
 Screenshots of every screen are saved under a temp dir (printed with ``-s``).
 
 Needs the machine's Chromium (``apt-get install -y chromium``; ``make test`` installs it as root):
@@ -15,11 +18,19 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from routeiq_core.routing.learned import (
+    HashingEmbedderConfig,
+    load_routing_table,
+    save_router,
+    train_routing_model,
+)
+from tests.contract.test_model_router_http import write_table
 from tests.support.gateway_process import GatewayProcess
 
 pytestmark = pytest.mark.slow
@@ -33,7 +44,22 @@ model_list:
       model: mock/demo
       mock: {{content: '{ANSWER}', inter_token_ms: 5, prompt_tokens: 10, completion_tokens: 5}}
     model_info: {{id: demo-a, input_price_per_mtok: 1000, output_price_per_mtok: 2000}}
+  - model_name: cheap
+    litellm_params: {{model: mock/cheap}}
+  - model_name: strong
+    litellm_params: {{model: mock/strong}}
 resilience: {{num_retries: 0}}
+plugins: {{enabled: [cost_tracker]}}
+mcp:  # an upstream MCP server that is down: the System screen shows its state
+  servers: [{{name: tools, url: 'http://127.0.0.1:9/mcp'}}]
+  allow_private_networks: ['127.0.0.0/8']
+"""
+ROUTED = """
+routing:
+  routers:
+    - name: auto
+      artifact: '{artifact}'
+      model_map: {{small-model: cheap, big-model: strong}}
 """
 SCREENS = (
     "overview",
@@ -70,9 +96,17 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    keys = str(tmp_path_factory.mktemp("dashboard") / "keys.db")
-    env = {"ROUTEIQ_SECURITY__MASTER_KEY": MASTER, "ROUTEIQ_KEYS__SQLITE_PATH": keys}
-    with GatewayProcess(CONFIG, env=env) as gw:
+    root = tmp_path_factory.mktemp("dashboard")
+    write_table(root / "table.jsonl")
+    router = train_routing_model(
+        "knn",
+        load_routing_table(root / "table.jsonl"),
+        embedder_config=HashingEmbedderConfig(dim=256),
+        seed=0,
+    )
+    artifact = save_router(router, root / "artifact")
+    env = {"ROUTEIQ_SECURITY__MASTER_KEY": MASTER, "ROUTEIQ_KEYS__SQLITE_PATH": str(root / "keys.db")}
+    with GatewayProcess(CONFIG + ROUTED.format(artifact=artifact), env=env) as gw:
         yield gw
         assert "Traceback" not in gw.log(), gw.log()
 
@@ -144,10 +178,54 @@ def chat(page: Any, key: str) -> None:
     page.click("#play-send")
 
 
+ADMIN = {"Authorization": f"Bearer {MASTER}"}
+
+
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``$DASHBOARD_SCREENSHOTS`` (kept, e.g. as a CI artifact), else a pytest temp dir."""
+    wanted = os.environ.get("DASHBOARD_SCREENSHOTS")
+    if wanted:
+        Path(wanted).mkdir(parents=True, exist_ok=True)
+        return Path(wanted)
+    return tmp_path_factory.mktemp("dashboard-screens")
+
+
+def teams_flow(page: Any, gateway: GatewayProcess) -> None:
+    """Create a team with a limit, rename it and clear its last limit, then delete it (two clicks)."""
+    open_screen(page, "teams")
+    page.fill("#team-id", "ui-team")
+    page.fill("#team-alias", "first name")
+    page.fill("#team-rpm", "10")
+    page.click("#team-create-submit")
+    row = page.locator("#team-list tr", has_text="ui-team")
+    page.wait_for_selector("#team-list tr:has-text('ui-team'):has-text('requests_per_minute 10')")
+    row.locator("[data-action=edit]").click()
+    page.fill("#team-edit-alias", "second name")
+    page.fill("#team-edit-requests_per_minute", "")
+    page.fill("#team-edit-budget", "5")
+    page.click("#team-edit-submit")
+    page.wait_for_selector("#team-status >> text=Saved ui-team")
+    page.wait_for_selector("#team-list tr:has-text('second name'):has-text('$5 / month')")
+    assert "requests_per_minute" not in (row.text_content() or "")
+    team = httpx.get(f"{gateway.base_url}/admin/teams/ui-team", headers=ADMIN).json()
+    assert team["limits"] == {}
+    assert team["alias"] == "second name"
+    row.locator("[data-action=delete]").click()
+    assert httpx.get(f"{gateway.base_url}/admin/teams/ui-team", headers=ADMIN).json()["deleted_at"] is None
+    row.locator("[data-action=delete]").click()
+    page.wait_for_selector("#team-status >> text=Deleted ui-team")
+    page.wait_for_selector("#team-list tr:has-text('ui-team')", state="detached")
+    assert (
+        httpx.get(f"{gateway.base_url}/admin/teams/ui-team", headers=ADMIN).json()["deleted_at"] is not None
+    )
+    kept = {"team_id": "ui-kept", "alias": "kept", "budget": {"max_spend": 2}}
+    httpx.post(f"{gateway.base_url}/admin/teams", json=kept, headers=ADMIN).raise_for_status()
+
+
 def test_admin_flow_from_sign_in_to_revocation(
     browser: Any, gateway: GatewayProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    shots = tmp_path_factory.mktemp("dashboard-screens")
+    shots = screenshot_dir(tmp_path_factory)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     watch = Watch(page)
     sign_in(page, gateway.base_url, MASTER)
@@ -156,6 +234,7 @@ def test_admin_flow_from_sign_in_to_revocation(
     open_screen(page, "keys")
     page.fill("#key-alias", "playground")
     page.select_option("#key-role", "member")
+    page.fill("#key-budget", "50")
     page.click("#key-create-submit")
     secret = (page.text_content("#key-secret-value") or "").strip()
     assert secret
@@ -179,16 +258,30 @@ def test_admin_flow_from_sign_in_to_revocation(
 
     open_screen(page, "spend")
     until_text(page, "#spend-filters button[type=submit]", "#spend-report", key_id)
+    page.select_option("#spend-filters select[name=window]", "2592000")
+    page.click("#spend-filters button[type=submit]")
+    page.wait_for_selector("#spend-daily h3:has-text('last 30 day')")
+    assert page.locator("#chart-spend-daily rect").count() == 30  # one bar per day
+    assert "max 0.02" in (page.text_content("#chart-spend-daily figcaption") or "")  # today's bar
+    page.wait_for_selector("#spend-burndown .burndown:has-text('key playground')")
+    assert "of $50 per month" in (page.text_content("#spend-burndown") or "")
 
     open_screen(page, "keys")
     row = page.locator("#key-list tr", has_text=key_id)
     row.locator("[data-action=edit]").click()
     page.fill("#key-edit-models", "demo, other-*")
-    page.fill("#key-edit input[name=rpm]", "60")
+    page.fill("#key-edit-requests_per_minute", "60")
     page.click("#key-edit-submit")
     page.wait_for_selector("#key-status >> text=Saved")
     edited = f"#key-list tr:has-text('{key_id}'):has-text('demo, other-*')"
     page.wait_for_selector(f"{edited}:has-text('requests_per_minute 60')")
+    row.locator("[data-action=edit]").click()  # clear the key's last (only) limit
+    assert page.input_value("#key-edit-requests_per_minute") == "60"
+    page.fill("#key-edit-requests_per_minute", "")
+    page.click("#key-edit-submit")
+    page.wait_for_selector("#key-status >> text=Saved")
+    page.wait_for_selector(f"{edited}:not(:has-text('requests_per_minute'))")
+    assert httpx.get(f"{gateway.base_url}/admin/keys/{key_id}", headers=ADMIN).json()["limits"] == {}
     row.locator("[data-action=rotate]").click()
     page.wait_for_selector("#key-secret >> text=new secret")
     rotated = (page.text_content("#key-secret-value") or "").strip()
@@ -205,10 +298,39 @@ def test_admin_flow_from_sign_in_to_revocation(
     open_screen(page, "routing")
     page.click("#explain-submit")
     page.wait_for_selector("#explain-decision >> text=allowed")
+    page.fill("#route-prompt", "solve the integral of x^5 dx step by step")
+    page.click("#route-explain-submit")
+    page.wait_for_selector("#route-choice >> text=strong")
+    assert page.locator("#route-explain-result tbody tr").count() == 2
+    page.fill("#route-prompt", "say hello to friend number 3")
+    page.click("#route-explain-submit")
+    page.wait_for_selector("#route-choice >> text=cheap")
+    page.screenshot(path=str(shots / "routing-explained.png"), full_page=True)
+
+    teams_flow(page, gateway)
+
+    open_screen(page, "audit")
+    page.click("#audit-verify-run")
+    page.wait_for_selector("#audit-verify-result >> text=Verified")
+    page.screenshot(path=str(shots / "audit-verified.png"), full_page=True)
+
+    open_screen(page, "system")
+    page.wait_for_selector("#system-config-hash")
+    assert (page.text_content("#system-config-hash") or "").startswith("sha256:")
+    assert "cost_tracker" in (page.text_content("#system-plugins") or "")
+    page.wait_for_selector("#system-a2a")
+    page.wait_for_selector("#system-mcp tbody tr:has-text('tools'):has-text('down')")
+
+    open_screen(page, "overview")
+    page.wait_for_selector("#overview-cards")
+    page.wait_for_selector("#chart-rps polyline", state="attached")  # the startup sample to now
+    page.wait_for_selector("#chart-calls rect", state="attached")
 
     for screen in SCREENS:
         open_screen(page, screen)
         page.wait_for_load_state("networkidle")
+        if screen == "overview":
+            page.wait_for_selector("#overview-cards")
         page.screenshot(path=str(shots / f"{screen}.png"), full_page=True)
     print(f"dashboard screenshots: {shots}")
     page.click("#logout")
@@ -223,6 +345,7 @@ def test_admin_flow_from_sign_in_to_revocation(
 
 
 def test_a_viewer_sees_but_cannot_create(browser: Any, gateway: GatewayProcess) -> None:
+    httpx.post(f"{gateway.base_url}/admin/teams", json={"team_id": "t1"}, headers=ADMIN)
     issued = httpx.post(
         f"{gateway.base_url}/admin/keys",
         json={"role": "viewer", "alias": "look-only", "team": "t1"},
@@ -254,6 +377,22 @@ def test_a_viewer_sees_but_cannot_create(browser: Any, gateway: GatewayProcess) 
     page.wait_for_selector("#key-list .pager >> text=Page 1")
     open_screen(page, "audit")
     assert "Only admins and auditors" in (page.text_content("#screen-audit") or "")
+    open_screen(page, "teams")
+    page.wait_for_selector("#team-readonly")
+    page.wait_for_selector("#team-list")
+    assert page.locator("#team-create, [data-action=edit], [data-action=delete]").count() == 0
+    open_screen(page, "routing")
+    page.wait_for_selector("#routing-strategy")
+    assert page.locator("#route-explain-form, #explain-form").count() == 0  # no policy.explain
+    open_screen(page, "system")
+    page.wait_for_selector("#system-config-hash")  # a viewer reads the system screen
+    page.wait_for_selector("#system-mcp >> text=lacks mcp.servers.read")
+    refused = httpx.patch(
+        f"{gateway.base_url}/admin/teams/t1",
+        json={"alias": "x"},
+        headers={"Authorization": f"Bearer {issued['key']}"},
+    )
+    assert refused.status_code == 403  # and the API refuses what the page does not offer
     for screen in SCREENS:
         open_screen(page, screen)
         page.wait_for_load_state("networkidle")
@@ -276,3 +415,31 @@ def test_a_wrong_key_is_refused_and_nothing_is_stored(browser: Any, gateway: Gat
     page.wait_for_selector("#login", state="visible")
     assert page.is_hidden("#shell")
     page.close()
+
+
+def test_the_overview_counts_every_worker_of_the_node(browser: Any, tmp_path: Path) -> None:
+    """Two workers answer the calls; whichever serves the overview shows the node's total."""
+    env = {
+        "ROUTEIQ_SECURITY__MASTER_KEY": MASTER,
+        "ROUTEIQ_KEYS__SQLITE_PATH": str(tmp_path / "keys.db"),
+        "ROUTEIQ_SERVER__WORKERS": "2",
+    }
+    calls = 24
+    with GatewayProcess(CONFIG, env=env, ready_timeout_s=60) as gw:
+        body = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
+        for _ in range(calls):  # a new connection each: the kernel spreads them over the workers
+            httpx.post(f"{gw.base_url}/v1/chat/completions", json=body, headers=ADMIN).raise_for_status()
+        page = browser.new_page()
+        watch = Watch(page)
+        sign_in(page, gw.base_url, MASTER)
+        for _ in range(40):  # workers publish their counters every second
+            open_screen(page, "overview")
+            page.wait_for_selector("#overview-cards")
+            if (page.text_content("#overview-cards .stat .value") or "").strip() == str(calls):
+                break
+            open_screen(page, "system")
+            page.wait_for_timeout(250)
+        assert (page.text_content("#overview-cards .stat .value") or "").strip() == str(calls)
+        assert watch.errors == [], watch.errors
+        assert watch.failed == [], watch.failed
+        page.close()

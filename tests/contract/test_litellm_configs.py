@@ -22,11 +22,11 @@ import yaml
 from routeiq_app.catalog_builder import build_catalog
 from routeiq_app.cli import main
 from routeiq_app.settings import Settings
+from routeiq_app.settings.deployments import LiteLLMParams
 from routeiq_app.settings.litellm import SECTIONS, TOP_LEVEL, translate
 from routeiq_app.settings.litellm_import import import_litellm
 from routeiq_app.settings.litellm_rules import RULES, render_migration_table
 from routeiq_app.settings.loader import load_settings_with_notices
-from routeiq_app.settings.model import LiteLLMParams
 from routeiq_core.catalog import ModelCatalog
 from routeiq_core.errors import ConfigurationError
 from tests.support.fake_upstream import FakeUpstream

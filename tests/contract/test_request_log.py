@@ -20,10 +20,11 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from routeiq_adapters._schema import VERSION_DDL, VERSION_TABLE
 from routeiq_adapters.metrics import InMemoryMetrics
 from routeiq_adapters.request_log import InMemoryRequestLog, PostgresRequestLog, SQLiteRequestLog
 from routeiq_adapters.request_log._buffered import SQLRequestLog
-from routeiq_adapters.request_log._schema import COLUMNS
+from routeiq_adapters.request_log._schema import COLUMNS, COMPONENT, to_row
 from routeiq_core.errors import InvalidRequestError
 from routeiq_core.request_log import (
     MAX_PAGE_SIZE,
@@ -440,10 +441,11 @@ async def test_sqlite_records_the_request_log_schema_version(tmp_path: Path) -> 
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT component, version FROM routeiq_schema_version").fetchall() == [
-            ("requests", 1)
+            ("requests", 2)
         ]
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(routeiq_requests)")}
         assert {"routeiq_requests_at", "routeiq_requests_key", "routeiq_requests_team"} <= indexes
+        assert "routeiq_requests_response" in indexes
         plan = " ".join(
             str(row[-1])
             for row in conn.execute(
@@ -458,6 +460,32 @@ async def test_sqlite_records_the_request_log_schema_version(tmp_path: Path) -> 
         conn.close()
     with pytest.raises(RequestLogError, match="newer"):
         await SQLiteRequestLog(path).ensure_schema()
+
+
+async def test_a_version_1_sqlite_log_migrates_and_keeps_its_records(tmp_path: Path) -> None:
+    path = tmp_path / "requests.db"
+    conn = sqlite3.connect(path)
+    try:  # the table as schema version 1 wrote it, with one record
+        for statement in COMPONENT.steps(COMPONENT.table, "REAL")[0]:
+            conn.execute(statement)
+        conn.execute(VERSION_DDL.format(table=VERSION_TABLE))
+        conn.execute("INSERT INTO routeiq_schema_version VALUES ('requests', 1)")
+        old_columns = COLUMNS[: COLUMNS.index("response_id")]
+        marks = ", ".join("?" * len(old_columns))
+        conn.execute(
+            f"INSERT INTO routeiq_requests ({', '.join(old_columns)}) VALUES ({marks})",
+            to_row(call(request_id="old"))[: len(old_columns)],
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    log = SQLiteRequestLog(path)
+    await log.record(call(request_id="new", response_id="chatcmpl-9"))
+    [found] = (await log.query(RequestQuery(response_id="chatcmpl-9"))).records
+    assert found.request_id == "new"
+    [old] = (await log.query(RequestQuery(request_id="old"))).records
+    assert old.response_id is None
+    await log.close()
 
 
 async def test_postgres_unreachable_is_a_request_log_error_on_query_only() -> None:

@@ -30,7 +30,7 @@ def make(
     """A gateway over ``groups`` (strategy: configuration order) with a scripted client and a manual clock.
 
     Keywords: ``threshold`` (breaker failures), ``retries``, ``timeout`` (the request deadline),
-    ``tracer``.
+    ``tracer``, ``forwarders`` (native forwarders by protocol).
     """
     clock = ManualClock()
     metrics = InMemoryMetrics()
@@ -53,5 +53,6 @@ def make(
         tracer=kw.pop("tracer", NOOP_TRACER),
         clock=clock,
         sleep=clock.sleep,
+        forwarders=kw.pop("forwarders", None),
     )
     return gateway, client, metrics, clock, breakers

@@ -21,6 +21,7 @@ from routeiq_core.catalog import ModelGroup
 from routeiq_core.context import CallContext
 from routeiq_core.errors import InvalidRequestError, UpstreamError
 from routeiq_core.gateway import estimate_prompt_tokens
+from routeiq_core.operations import PROVIDER_OBJECTS
 from routeiq_core.providers import Operation
 from tests.support.gateways import make
 from tests.support.providers import deployment
@@ -138,9 +139,17 @@ def test_an_image_answers_usage_is_read_in_its_own_shape() -> None:
     assert _usage(b'{"data": []}', deployment("d"), Operation.IMAGES) is None
 
 
-def test_litellm_has_a_function_for_every_operation() -> None:
+def test_litellm_has_a_function_for_every_operation_but_files_and_batches() -> None:
     provider = LiteLLMProvider()
-    assert all(callable(provider._call(operation)) for operation in Operation)
+    assert all(
+        callable(provider._call(operation)) for operation in Operation if operation not in PROVIDER_OBJECTS
+    )
+
+
+async def test_litellm_refuses_files_and_batches_with_a_400() -> None:
+    with pytest.raises(UpstreamError) as caught:
+        await LiteLLMProvider().send(deployment("l"), Operation.FILE_RETRIEVE, {"file_id": "f"}, timeout_s=1)
+    assert (caught.value.status_code, caught.value.code) == (400, "unsupported_operation")
 
 
 def test_the_multipart_reader_bounds_what_it_reads() -> None:

@@ -91,3 +91,76 @@ def test_provider_port_exports() -> None:
     }
     for name in routeiq_core.providers.__all__:
         assert hasattr(routeiq_core.providers, name), name
+
+
+def test_ssrf_guard_exports() -> None:
+    import routeiq_adapters.net
+    import routeiq_core.net
+
+    assert routeiq_core.net.__all__ == [
+        "DNS_TIMEOUT_S",
+        "AddressPolicy",
+        "IPAddress",
+        "IPNetwork",
+        "Resolver",
+        "is_valid_hostname",
+        "parse_host_literal",
+        "refusal_reason",
+        "resolve_checked",
+    ]
+    assert routeiq_adapters.net.__all__ == [
+        "GetaddrinfoResolver",
+        "GuardedHttp",
+        "GuardedResolver",
+        "check_url",
+        "guarded_session",
+    ]
+    for module in (routeiq_core.net, routeiq_adapters.net):
+        for name in module.__all__:
+            assert hasattr(module, name), name
+
+
+def test_mcp_upstream_adapters_exports() -> None:
+    import routeiq_adapters.mcp
+
+    assert routeiq_adapters.mcp.__all__ == ["HttpMcpUpstream", "StdioMcpUpstream"]
+    for name in routeiq_adapters.mcp.__all__:
+        assert hasattr(routeiq_adapters.mcp, name), name
+
+
+def test_mcp_gateway_exports() -> None:
+    import routeiq_adapters.crypto
+    import routeiq_app.surfaces.mcp
+    import routeiq_core.mcp
+
+    assert routeiq_adapters.crypto.__all__ == ["AesGcmSealer"]
+    assert routeiq_app.surfaces.mcp.__all__ == ["MCP_PATH", "Dispatcher", "McpEndpoint"]
+    assert {"McpService", "McpUpstream", "NameMap", "SessionBook", "ToolAccess", "exposed_name"} <= set(
+        routeiq_core.mcp.__all__
+    )
+    for module in (routeiq_adapters.crypto, routeiq_app.surfaces.mcp, routeiq_core.mcp):
+        for name in module.__all__:
+            assert hasattr(module, name), name
+
+
+def test_provider_objects_exports() -> None:
+    import routeiq_adapters.provider_objects
+    import routeiq_app.surfaces.openai
+    import routeiq_core.provider_objects
+
+    assert routeiq_adapters.provider_objects.__all__ == [
+        "InMemoryObjectOwnershipStore",
+        "PostgresObjectOwnershipStore",
+        "SQLiteObjectOwnershipStore",
+    ]
+    assert {"ObjectOwnershipStore", "OwnedObject", "ProviderObjects", "may_access"} <= set(
+        routeiq_core.provider_objects.__all__
+    )
+    assert "object_routes" in routeiq_app.surfaces.openai.__all__
+    for module in (
+        routeiq_adapters.provider_objects,
+        routeiq_core.provider_objects,
+        routeiq_app.surfaces.openai,
+    ):
+        for name in module.__all__:
+            assert hasattr(module, name), name

@@ -60,7 +60,11 @@ def test_the_shipped_files_load_from_the_package() -> None:
     ("principal", "granted", "refused"),
     [
         (Principal.admin(), {"keys.write", "audit.log.read", "config.reload"}, set()),
-        (Principal(kind="virtual_key", role="viewer", key_id="k1", team="t"), {"keys.read"}, {"keys.write"}),
+        (
+            Principal(kind="virtual_key", role="viewer", key_id="k1", team="t"),
+            {"keys.read", "config.read", "metrics.read"},
+            {"keys.write", "teams.write", "policy.explain", "audit.log.read", "mcp.servers.read"},
+        ),
         (Principal(kind="virtual_key", role="auditor", key_id="k2"), {"audit.log.read"}, {"keys.read"}),
     ],
 )

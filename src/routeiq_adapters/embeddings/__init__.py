@@ -17,18 +17,18 @@ from routeiq_adapters.embeddings.sentence_transformer import (
 )
 from routeiq_core.routing.learned.artifact import EmbedderLoader, default_embedder_loaders
 from routeiq_core.routing.learned.embedding import Embedder
+from routeiq_core.routing.learned.features import FeatureEmbedder, feature_embedder_loader
 
 EMBEDDER_NAMES = ("hashing", "sentence-transformers", "minilm")
 
 
 def embedder_loaders() -> Mapping[str, EmbedderLoader]:
     """Embedder kind -> artifact loader for every embedder that needs no gateway (read-only)."""
-    return MappingProxyType(
-        {
-            **default_embedder_loaders(),
-            SentenceTransformerEmbedder.kind: SentenceTransformerEmbedder.from_saved,
-        }
-    )
+    bases: dict[str, EmbedderLoader] = {
+        **default_embedder_loaders(),
+        SentenceTransformerEmbedder.kind: SentenceTransformerEmbedder.from_saved,
+    }
+    return MappingProxyType({**bases, FeatureEmbedder.kind: feature_embedder_loader(bases)})
 
 
 def ready_embedder(name: str, *, model: str = MINILM) -> Embedder | None:

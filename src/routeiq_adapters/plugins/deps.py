@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -15,8 +15,8 @@ from routeiq_core.routing.learned.embedding import Embedder
 ProviderLookup = Callable[[str], tuple[ProviderClient, Deployment]]
 """Deployment id → the provider client reaching it and the deployment (raises ``LookupError`` if unknown)."""
 
-Feedback = Callable[[PluginContext, float], None]
-"""Receives a request's quality score in ``[0, 1]`` (fed to routing outcomes)."""
+Feedback = Callable[[PluginContext, float], Awaitable[None]]
+"""Receives a request's quality score in ``[0, 1]`` (fed to routing outcomes and the feedback store)."""
 
 
 class PluginDeps(msgspec.Struct, frozen=True, kw_only=True):

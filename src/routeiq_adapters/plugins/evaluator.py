@@ -91,5 +91,5 @@ class EvaluatorPlugin(BasePlugin):
         self._deps.metrics.observe(names.QUALITY_SCORE, evaluation.score, **labels)
         ctx.scratch(NAME)["score"] = evaluation.score
         if self._deps.feedback is not None:
-            self._deps.feedback(ctx, evaluation.score)
+            await self._deps.feedback(ctx, evaluation.score)
         return None

@@ -81,6 +81,14 @@ class LiteLLMProvider:
         headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
         """Make one call through LiteLLM and return its answer as OpenAI JSON, within ``timeout_s``."""
+        if operation not in _FUNCTIONS:  # files and batches: OpenAI-compatible deployments only
+            raise UpstreamError(
+                f"LiteLLM deployments do not pass {operation.value} calls; serve files and batches "
+                "from an openai/ or mock/ deployment.",
+                status_code=400,
+                deployment_id=deployment.id,
+                code="unsupported_operation",
+            )
         kwargs = self._kwargs(deployment, payload, timeout_s, headers, stream=False)
         try:
             with anyio.fail_after(timeout_s):

@@ -18,9 +18,11 @@ from msgspec import Meta
 
 from routeiq_adapters.providers import mock_audio, mock_tasks, mock_wire
 from routeiq_adapters.providers.mock_agent import MockAnswer, MockRequestError, plan
+from routeiq_adapters.providers.mock_objects import MockObjects
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
 from routeiq_core.gateway.types import estimate_prompt_tokens
+from routeiq_core.operations import PROVIDER_OBJECTS
 from routeiq_core.providers import Operation, ProviderReply, Usage
 from routeiq_core.sse import data_frame
 
@@ -103,6 +105,7 @@ class MockProvider:
         self._rngs: dict[str, random.Random] = {}
         self._served: dict[str, int] = {}
         self.calls = 0
+        self._objects = MockObjects(lambda d, op, payload, t: self.send(d, op, payload, timeout_s=t))
 
     async def send(
         self,
@@ -114,6 +117,8 @@ class MockProvider:
         headers: Mapping[str, str] | None = None,
     ) -> ProviderReply:
         """Answer after ``latency_ms`` (bounded by ``timeout_s``, like a real upstream)."""
+        if operation in PROVIDER_OBJECTS:  # files and batches, kept in memory (see mock_objects)
+            return await self._objects.call(deployment, operation, payload, timeout_s)
         behaviour = self._behaviour(deployment)
         step = self._step(deployment, behaviour)
         task = _task(deployment, operation, payload, behaviour) if operation not in _TEXT else None
@@ -149,8 +154,11 @@ class MockProvider:
     ) -> AsyncIterator[bytes]:
         """Stream the reply in chunks of ``chunk_tokens`` with the configured delays and script.
 
-        Speech streams silent audio, a chunk a word, with the same delays.
+        Speech streams silent audio, a chunk a word, with the same delays; a file's content is one chunk.
         """
+        if operation is Operation.FILE_CONTENT:
+            yield self._objects.content(deployment, payload)
+            return
         behaviour = self._behaviour(deployment)
         step = self._step(deployment, behaviour)
         if operation is Operation.AUDIO_SPEECH:

@@ -16,10 +16,12 @@ import msgspec
 
 from routeiq_adapters.providers.http_errors import error_from_event, error_from_status
 from routeiq_adapters.providers.openai_media import form, stream_bytes
+from routeiq_adapters.providers.openai_objects import UpstreamRequest, object_request
+from routeiq_adapters.providers.openai_usage import answer_usage as _usage
 from routeiq_core.catalog import Deployment
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
-from routeiq_core.operations import BYTE_STREAMS, STREAMABLE, UPLOADS
-from routeiq_core.providers import Operation, ProviderReply, Usage
+from routeiq_core.operations import BYTE_STREAMS, PROVIDER_OBJECTS, STREAMABLE, UPLOADS
+from routeiq_core.providers import Operation, ProviderReply
 from routeiq_core.sse import data_frame
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
@@ -39,21 +41,6 @@ _PATHS = MappingProxyType(
 _DATA = b"data: "
 _DONE = b"[DONE]"
 _DRAIN_AFTER_DONE_S = 0.1
-
-
-class _UsageOnly(msgspec.Struct):
-    usage: Usage | None = None
-
-
-class _ImageUsage(msgspec.Struct):
-    """``usage`` of an image or transcription answer (``input_tokens`` and ``output_tokens``)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-
-class _ImageUsageOnly(msgspec.Struct):
-    usage: _ImageUsage | None = None
 
 
 class OpenAICompatibleProvider:
@@ -94,11 +81,12 @@ class OpenAICompatibleProvider:
         """POST the payload and return the upstream's body as is, with its usage; all within ``timeout_s``."""
         session = self._session(deployment)
         try:
-            upload = operation in UPLOADS
-            async with session.post(
-                _base(deployment) + _PATHS[operation],
-                data=form(payload) if upload else self._encode(payload, operation, stream=False),
-                headers=_headers(deployment, headers, stream=False, json_body=not upload),
+            method, url, data, json_body = self._request(deployment, operation, payload)
+            async with session.request(
+                method,
+                url,
+                data=data,
+                headers=_headers(deployment, headers, stream=False, json_body=json_body),
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
                 allow_redirects=False,
             ) as response:
@@ -125,12 +113,15 @@ class OpenAICompatibleProvider:
         closes the upstream connection, which cancels the upstream request.
         """
         session = self._session(deployment)
-        if operation in BYTE_STREAMS:
+        if operation in BYTE_STREAMS:  # speech, a file's content
+            method, url, body, _ = self._request(deployment, operation, payload)
             chunks = stream_bytes(
                 session,
-                _base(deployment) + _PATHS[operation],
-                self._encoder.encode(payload),
+                url,
+                body,
                 _headers(deployment, headers, stream=False),
+                method=method,
+                json_is_error=operation is not Operation.FILE_CONTENT,
                 timeout_s=timeout_s,
                 deployment=deployment,
                 transport_error=lambda exc: _transport_error(exc, deployment, timeout_s, streaming=True),
@@ -196,6 +187,16 @@ class OpenAICompatibleProvider:
             )
             session = self._sessions[base] = aiohttp.ClientSession(connector=connector)
         return session
+
+    def _request(
+        self, deployment: Deployment, operation: Operation, payload: dict[str, Any]
+    ) -> UpstreamRequest:
+        """How to send a non-streaming call (a file or batch call: :func:`object_request`)."""
+        if operation in PROVIDER_OBJECTS:
+            return object_request(_base(deployment), operation, payload, self._encoder)
+        upload = operation in UPLOADS
+        data = form(payload) if upload else self._encode(payload, operation, stream=False)
+        return UpstreamRequest("POST", _base(deployment) + _PATHS[operation], data, not upload)
 
     def _encode(self, payload: dict[str, Any], operation: Operation, *, stream: bool) -> bytes:
         if operation in STREAMABLE and bool(payload.get("stream")) is not stream:
@@ -331,36 +332,6 @@ def _headers(
     if extra:  # the trace context: the call's, not the deployment's
         headers.update(extra)
     return headers
-
-
-_USAGE_DECODER = msgspec.json.Decoder(_UsageOnly)
-_TOKEN_USAGE = frozenset({Operation.IMAGES, Operation.IMAGE_EDITS, Operation.AUDIO_TRANSCRIPTION})
-"""The operations whose usage counts ``input_tokens`` and ``output_tokens``."""
-_IMAGE_USAGE_DECODER = msgspec.json.Decoder(_ImageUsageOnly)
-
-
-def _usage(body: bytes, deployment: Deployment, operation: Operation) -> Usage | None:
-    if operation is Operation.AUDIO_TRANSCRIPTION and not body.lstrip().startswith(b"{"):
-        return None  # a text, SRT or VTT transcript
-    try:
-        if operation not in _TOKEN_USAGE:
-            return _USAGE_DECODER.decode(body).usage
-        found = _IMAGE_USAGE_DECODER.decode(body).usage
-        if found is None:
-            return None  # DALL-E reports none: metered by the prompt estimate
-        total = found.input_tokens + found.output_tokens
-        return Usage(
-            prompt_tokens=found.input_tokens, completion_tokens=found.output_tokens, total_tokens=total
-        )
-    except msgspec.ValidationError:
-        return None  # JSON with an unusual usage shape: relay it, count nothing
-    except msgspec.DecodeError:
-        raise UpstreamError(
-            f"Deployment {deployment.id!r} answered with a body that is not JSON: {body[:200]!r}",
-            status_code=502,
-            retryable=True,
-            deployment_id=deployment.id,
-        ) from None
 
 
 def _transport_error(

@@ -38,22 +38,30 @@ def form(payload: Mapping[str, Any]) -> aiohttp.FormData:
 async def stream_bytes(
     session: aiohttp.ClientSession,
     url: str,
-    body: bytes,
+    body: bytes | aiohttp.FormData | None,
     headers: Mapping[str, str],
     *,
     timeout_s: float,
     deployment: Deployment,
     transport_error: TransportError,
+    method: str = "POST",
+    json_is_error: bool = True,
 ) -> AsyncIterator[bytes]:
-    """POST ``body`` and yield the answer's bytes as they arrive (speech audio).
+    """Send ``body`` and yield the answer's bytes as they arrive (speech audio, a file's content).
 
     Connecting and each read must each finish within ``timeout_s``; closing the iterator early closes
-    the connection, which cancels the upstream request.
+    the connection, which cancels the upstream request. With ``json_is_error`` (speech), a JSON
+    answer is an error, not audio.
     """
     timeout = aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s)
     try:
-        response = await session.post(
-            url, data=body, headers={**headers, "Accept": "*/*"}, timeout=timeout, allow_redirects=False
+        response = await session.request(
+            method,
+            url,
+            data=body,
+            headers={**headers, "Accept": "*/*"},
+            timeout=timeout,
+            allow_redirects=False,
         )
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise transport_error(exc) from exc
@@ -61,7 +69,7 @@ async def stream_bytes(
     try:
         if not 200 <= response.status < 300:
             raise error_from_status(response.status, await response.read(), response.headers, deployment.id)
-        if response.content_type == "application/json":  # an error, or an upstream that does not speak
+        if json_is_error and response.content_type == "application/json":  # an error, or no speech
             answer = await response.read()
             raise error_from_event(answer, deployment.id) or UpstreamError(
                 f"Deployment {deployment.id!r} answered a speech request with JSON, not audio: "

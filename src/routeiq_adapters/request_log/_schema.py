@@ -49,9 +49,12 @@ _COLUMNS_V1 = (
     ("request_body", "TEXT"),
     ("response_body", "TEXT"),
 )
-COLUMNS = tuple(name for name, _ in _COLUMNS_V1)
+_COLUMNS_V2 = (("response_id", "TEXT"), ("router", "TEXT"), ("router_version", "INTEGER"))
+"""Added by schema version 2 (feedback names a call by its answer's id; canaries compare versions)."""
+_ALL_COLUMNS = (*_COLUMNS_V1, *_COLUMNS_V2)
+COLUMNS = tuple(name for name, _ in _ALL_COLUMNS)
 """The record's columns (every field of :class:`RequestRecord`), in insert order."""
-_TEXT_INDEXES = tuple(i for i, (_, kind) in enumerate(_COLUMNS_V1) if kind.startswith("TEXT"))
+_TEXT_INDEXES = tuple(i for i, (_, kind) in enumerate(_ALL_COLUMNS) if kind.startswith("TEXT"))
 _ESTIMATED = COLUMNS.index("usage_estimated")
 
 DbRow = tuple[Any, ...]
@@ -74,6 +77,10 @@ def migrations(table: str, real: str) -> Steps:
             *(f"CREATE INDEX IF NOT EXISTS {TABLE}_{n} ON {table} ({c})" for n, c in indexed.items()),
             f"CREATE INDEX IF NOT EXISTS {TABLE}_status ON {table} (status, at)",
             f"CREATE INDEX IF NOT EXISTS {TABLE}_request ON {table} (request_id)",
+        ),
+        (
+            *(f"ALTER TABLE {table} ADD COLUMN {name} {kind}" for name, kind in _COLUMNS_V2),
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_response ON {table} (response_id)",
         ),
     )
 
@@ -130,7 +137,7 @@ def select_query(
             marks.append(placeholder(len(args)))
         conditions.append(condition.format(*marks))
 
-    for column in ("key_id", "team", "request_id", "status"):
+    for column in ("key_id", "team", "request_id", "response_id", "status"):
         value = getattr(query, column)
         if value is not None:
             where(f"{column} = {{}}", value)

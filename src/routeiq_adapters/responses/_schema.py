@@ -10,7 +10,16 @@ from routeiq_adapters._schema import Component, Steps
 from routeiq_core.responses import ResponseStoreError, StoredResponse
 
 TABLE = "routeiq_responses"
-COLUMNS = ("id", "owner", "created_at", "expires_at", "conversation_id", "items", "response")
+COLUMNS = (
+    "id",
+    "owner",
+    "created_at",
+    "expires_at",
+    "conversation_id",
+    "items",
+    "response",
+    "native_deployment",
+)
 _BLOB = MappingProxyType({"REAL": "BLOB", "DOUBLE PRECISION": "BYTEA"})
 """The binary column type by dialect (named by its double-precision type, as schema steps are)."""
 
@@ -31,6 +40,7 @@ def migrations(table: str, real: str) -> Steps:
             ")",
             f"CREATE INDEX IF NOT EXISTS {TABLE}_expires ON {table} (expires_at)",
         ),
+        (f"ALTER TABLE {table} ADD COLUMN native_deployment TEXT",),  # version 2: natively served responses
     )
 
 

@@ -16,6 +16,7 @@ from routeiq_app.model_routing import ModelRouting
 from routeiq_core.access import Principal, require
 from routeiq_core.access.audited import counting_denials
 from routeiq_core.audit import AuditTrail
+from routeiq_core.calls import RoutedName
 from routeiq_core.catalog import ModelCatalog
 from routeiq_core.errors import ConfigurationError, ConflictError, InvalidRequestError
 from routeiq_core.resilience import BreakerRegistry, ConcurrencyLimiter
@@ -177,6 +178,9 @@ class RoutingState(msgspec.Struct, kw_only=True):
     strategy: str
     experiment: dict[str, Any] | None = None
     bandit: dict[str, Any] | None = None
+    routed: list[RoutedName] = msgspec.field(default_factory=list)
+    registry: dict[str, Any] | None = None
+    """Registry-backed routed names: the version each serves on this worker, and the last sync error."""
 
 
 @get(
@@ -186,11 +190,19 @@ class RoutingState(msgspec.Struct, kw_only=True):
     sync_to_thread=False,
 )
 def routing_state(
-    selected_strategy: NamedDependency[Any], principal: NamedDependency[Principal]
+    selected_strategy: NamedDependency[Any],
+    principal: NamedDependency[Principal],
+    model_routing: NamedDependency[ModelRouting],
+    promotion_watcher: NamedDependency[Any],
 ) -> RoutingState:
-    """Per-arm assignments and outcomes of an experiment, posteriors of a bandit."""
+    """Per-arm assignments and outcomes of an experiment, posteriors of a bandit; the routed names."""
     require(principal, "deployments.read")
-    state = RoutingState(strategy=selected_strategy.name)
+    state = RoutingState(strategy=selected_strategy.name, routed=model_routing.routed.names)
+    if promotion_watcher is not None:
+        state.registry = {
+            "serving": dict(promotion_watcher.serving),
+            "last_error": promotion_watcher.last_error,
+        }
     if isinstance(selected_strategy, Experiment):
         state.experiment = msgspec.to_builtins(selected_strategy.stats())
     elif isinstance(selected_strategy, StrategyBandit):

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
+from routeiq_adapters.audit import Ed25519NoteVerifier
+from routeiq_app.audit_setup import audit_origin, trusted_verifiers
+from routeiq_app.settings import Settings
 from routeiq_core.access import Principal
-from routeiq_core.audit import MAX_PAGE, AuditEntry, AuditQuery, AuditTrail, NoteError, StoredCheckpoint
+from routeiq_core.audit import (
+    MAX_PAGE,
+    AuditEntry,
+    AuditQuery,
+    AuditTrail,
+    NoteError,
+    StoredCheckpoint,
+    VerifyResult,
+    split_notes,
+)
 from routeiq_core.audit.note import parse_checkpoint, parse_note
 
 
@@ -100,4 +114,35 @@ async def audit_checkpoint(
     return Response(content=latest.note, media_type="text/plain; charset=utf-8")
 
 
-audit_routes = (audit_log, audit_checkpoint)
+def _copy_notes(path: str | None) -> list[str]:
+    """The notes of the external checkpoint copy (``audit.checkpoint_copy_path``), if it exists."""
+    if not path or not Path(path).expanduser().is_file():
+        return []
+    return split_notes(Path(path).expanduser().read_text(encoding="utf-8"))
+
+
+@get("/admin/audit/verify", summary="Verify the whole audit log (as `routeiq audit verify`)", tags=["admin"])
+async def audit_verify(
+    principal: NamedDependency[Principal],
+    audit_trail: NamedDependency[AuditTrail],
+    settings: NamedDependency[Settings],
+) -> VerifyResult:
+    """Every hash, link, sequence number, Merkle root and checkpoint signature, checked.
+
+    With the keys the gateway trusts (its signing key and ``audit.verify_keys``) and the external
+    checkpoint copy (``audit.checkpoint_copy_path``), like ``routeiq audit verify --config``.
+    ``ok`` false names the first failing entry (``index``) and the ``reason``; 404 when the log is off.
+    """
+    verifiers = trusted_verifiers(settings)
+    if audit_trail.checkpoints is not None:
+        origin = audit_origin(settings)
+        verifiers.insert(0, Ed25519NoteVerifier.from_text(audit_trail.checkpoints.verifier_key, origin))
+    try:
+        notes = await anyio.to_thread.run_sync(_copy_notes, settings.audit.checkpoint_copy_path)
+    except (OSError, NoteError) as exc:
+        copy = settings.audit.checkpoint_copy_path
+        return VerifyResult(ok=False, size=0, root="", reason=f"the checkpoint copy {copy}: {exc}")
+    return await audit_trail.verify(principal, verifiers, notes)
+
+
+audit_routes = (audit_log, audit_checkpoint, audit_verify)

@@ -50,16 +50,16 @@ async def list_requests(
     log = _enabled(request_log)
     exact, status_class = _status(status)
     query = RequestQuery(
-        key_id=_bounded("key_id", key_id),
-        team=_bounded("team", team),
-        model=_bounded("model", model),
+        key_id=bounded_param("key_id", key_id),
+        team=bounded_param("team", team),
+        model=bounded_param("model", model),
         status=exact,
         status_class=status_class,
-        since=_time("since", since),
-        until=_time("until", until),
-        request_id=_bounded("request_id", request_id),
-        limit=_limit(limit),
-        cursor=_bounded("cursor", cursor),
+        since=time_param("since", since),
+        until=time_param("until", until),
+        request_id=bounded_param("request_id", request_id),
+        limit=limit_param(limit),
+        cursor=bounded_param("cursor", cursor),
     )
     return await log.query(request_query_for(principal, query))
 
@@ -71,7 +71,8 @@ async def get_request(
     """The latest call with this request id (404 when there is none, or not one the reader may see)."""
     require(principal, "requests.read")
     log = _enabled(request_log)
-    query = request_query_for(principal, RequestQuery(request_id=_bounded("request_id", request_id), limit=1))
+    ask = RequestQuery(request_id=bounded_param("request_id", request_id), limit=1)
+    query = request_query_for(principal, ask)
     page = await log.query(query)
     if not page.records:
         raise NotFoundError(f"No call with request id {request_id[:MAX_PARAM_CHARS]!r} in the request log.")
@@ -88,7 +89,8 @@ def _enabled(request_log: Any) -> RequestLog:
     return log
 
 
-def _bounded(name: str, value: str | None) -> str | None:
+def bounded_param(name: str, value: str | None) -> str | None:
+    """``value`` checked against :data:`MAX_PARAM_CHARS` (400 naming ``name`` when longer)."""
     if value is not None and len(value) > MAX_PARAM_CHARS:
         raise InvalidRequestError(f"{name} is longer than {MAX_PARAM_CHARS} characters.", param=name)
     return value
@@ -109,11 +111,11 @@ def _status(text: str | None) -> tuple[int | None, int | None]:
     )
 
 
-def _time(name: str, text: str | None) -> float | None:
+def time_param(name: str, text: str | None) -> float | None:
     """Unix seconds (``1767225600``) or an ISO 8601 time (``2026-01-01T00:00:00Z``; no zone: UTC)."""
     if text is None:
         return None
-    _bounded(name, text)
+    bounded_param(name, text)
     try:
         value = float(text)
     except ValueError:
@@ -133,7 +135,8 @@ def _time(name: str, text: str | None) -> float | None:
     return value
 
 
-def _limit(text: str | None) -> int:
+def limit_param(text: str | None) -> int:
+    """A page size from 1 to ``MAX_PAGE_SIZE`` (the default when absent; 400 otherwise)."""
     if text is None:
         return DEFAULT_PAGE_SIZE
     try:

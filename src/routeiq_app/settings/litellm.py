@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from routeiq_app.settings.base import DeploymentMode
 from routeiq_app.settings.litellm_rules import BY_WHERE, CALLBACKS, STRATEGIES
+from routeiq_app.settings.media import LITELLM_MEDIA_PRICES
 
 SECTIONS = ("litellm_settings", "router_settings", "general_settings")
 TOP_LEVEL = (
@@ -32,6 +33,7 @@ _WINDOWS: Mapping[str, str] = MappingProxyType(
 REFERENCE = "os.environ/"
 _NATIVE_INFO = frozenset(
     {"id", "max_input_tokens", "input_price_per_mtok", "output_price_per_mtok", "base_model", "mode"}
+    | {"supports_files", "supports_responses", "supports_messages", "media_prices"}
 )
 _NATIVE_ADAPTERS = ("openai/", "mock/")
 _RETRY_PARAMS = ("max_retries", "num_retries")
@@ -378,7 +380,9 @@ def _model_info(
         ignored.setdefault("model_info.mode", set()).add(index)
     for key in [k for k in info if k not in _NATIVE_INFO]:
         value = info.pop(key)
-        if key not in ("input_cost_per_token", "output_cost_per_token"):
+        if key in LITELLM_MEDIA_PRICES and isinstance(media := info.setdefault("media_prices", {}), dict):
+            media.setdefault(LITELLM_MEDIA_PRICES[key], value)  # the settings check it is a price
+        elif key not in ("input_cost_per_token", "output_cost_per_token"):
             name = "model_info." + ("supports_*" if key.startswith("supports_") else key)
             ignored.setdefault(name, set()).add(index)
         elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

@@ -257,7 +257,12 @@ RULES: tuple[Rule, ...] = (
         "RouteIQ's MCP gateway is not available yet; these servers are not served",
     ),
     Rule("guardrails", "refused", "plugins.enabled", "as `litellm_settings.guardrails`"),
-    Rule("files_settings", "ignored", "-", _NO_FILES_API),
+    Rule(
+        "files_settings",
+        "ignored",
+        "model_list[].model_info.supports_files",
+        "files and batches go to the deployments of a model (docs/gateway.md)",
+    ),
     Rule("finetune_settings", "ignored", "-", _NO_FILES_API),
     Rule("assistant_settings", "ignored", "-", _NO_FILES_API),
     # model_list entries
@@ -343,10 +348,19 @@ RULES: tuple[Rule, ...] = (
         "audio_speech and audio_transcription pick the operations a deployment serves; others are ignored",
     ),
     Rule(
+        "model_list[*].model_info.input_cost_per_character",
+        "mapped",
+        "model_info.media_prices",
+        "`input_cost_per_character`, `input_cost_per_second`, `input_cost_per_pixel` and "
+        "`output_cost_per_image`/`input_cost_per_image` become `media_prices` (per character, second, "
+        "pixel, image)",
+    ),
+    Rule(
         "model_list[*].model_info.supports_*",
         "ignored",
         "-",
-        "capabilities are the upstream's; RouteIQ passes tools, vision and the rest through",
+        "capabilities are the upstream's; RouteIQ passes tools, vision and the rest through "
+        "(`supports_responses`, `supports_messages`, `supports_files` are kept: docs/gateway.md)",
     ),
 )
 

@@ -8,13 +8,24 @@ import msgspec
 from msgspec import Meta
 
 from routeiq_app.settings.base import NonNegativeFloat, PositiveFloat, _Section
+from routeiq_app.settings.exploration import ExplorationSettings
+from routeiq_app.settings.registry import RouterRegistrySettings
 
 
 class ModelRouterSettings(_Section, frozen=True):
     """A routed model name: a trained router picks one of its candidate model groups per request."""
 
     name: Annotated[str, Meta(description="The model name clients ask for, e.g. `auto`.")]
-    artifact: Annotated[str, Meta(description="Directory of a router saved by `routeiq train`.")]
+    artifact: Annotated[
+        str, Meta(description="Directory of a router saved by `routeiq train` (or set `registry_name`).")
+    ] = ""
+    registry_name: Annotated[
+        str | None,
+        Meta(
+            description="Serve the promoted version of this name in `routing.registry` instead of "
+            "`artifact`; a new promotion is hot-swapped within `routing.registry.poll_interval_s`."
+        ),
+    ] = None
     cost_weight: Annotated[
         NonNegativeFloat,
         Meta(
@@ -26,6 +37,10 @@ class ModelRouterSettings(_Section, frozen=True):
         dict[str, str],
         Meta(description="Router model name -> model group (default: the same name)."),
     ] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if bool(self.artifact) == (self.registry_name is not None):
+            raise ValueError(f"router {self.name!r}: set exactly one of artifact and registry_name")
 
 
 class ArmSettings(_Section, frozen=True):
@@ -126,6 +141,12 @@ class RoutingSettings(_Section, frozen=True):
     routers: Annotated[
         list[ModelRouterSettings], Meta(description="Routed model names served by trained routers.")
     ] = msgspec.field(default_factory=list)
+    registry: Annotated[
+        RouterRegistrySettings, Meta(description="The router-artifact registry (versions, promotion).")
+    ] = msgspec.field(default_factory=RouterRegistrySettings)
+    exploration: Annotated[
+        ExplorationSettings, Meta(description="Collect full-information routing data from live calls.")
+    ] = msgspec.field(default_factory=ExplorationSettings)
     price_map: Annotated[
         str,
         Meta(

@@ -40,6 +40,8 @@ class SurfaceRouter:
         surfaces: Exact path → the surface it belongs to (default ``openai``).
         tracer: Opens a server span per request (child of the client's W3C ``traceparent``),
             which handlers find in ``scope["state"]["span"]``.
+        prefixes: Path prefix → ASGI handler, for paths no exact route takes (``/v1/files/`` and
+            its ids); the route is named ``{prefix}*`` in spans and by surface.
     """
 
     def __init__(
@@ -49,9 +51,11 @@ class SurfaceRouter:
         metrics: Metrics,
         surfaces: Mapping[str, str] | None = None,
         tracer: Tracer = NOOP_TRACER,
+        prefixes: Mapping[str, ASGIApp] | None = None,
     ) -> None:
         self._fallback = fallback
         self._routes = dict(routes)
+        self._prefixes = tuple((prefix, f"{prefix}*", app) for prefix, app in (prefixes or {}).items())
         self._metrics = metrics
         self._surfaces = dict(surfaces or {})
         self._counted: dict[tuple[str, int], Record] = {}  # bounded: surfaces x status codes
@@ -65,6 +69,8 @@ class SurfaceRouter:
         path = scope.get("path", "")
         key = path if path in self._routes else path.rstrip("/")
         handler = self._routes.get(key)
+        if handler is None and self._prefixes:
+            key, handler = next(((k, app) for p, k, app in self._prefixes if path.startswith(p)), (key, None))
         status = 0
         span = None if self._tracer is None else self._server_span(scope, key if handler else None)
 

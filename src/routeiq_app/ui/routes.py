@@ -32,8 +32,10 @@ DASHBOARD_PERMISSIONS = (
     "audit.log.read",
     "models.read",
     "llm.call",
+    "config.read",
     "config.reload",
     "policy.explain",
+    "mcp.servers.read",
 )
 """The permissions the dashboard's screens and buttons depend on."""
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
 from routeiq_core.access.policy_rules import Check, PolicyMatch, RequestFacts, TimeWindow, TokenRange
-from routeiq_core.providers import Operation
+from routeiq_core.operations import POLICY_OPERATIONS
 from routeiq_core.surfaces import SURFACES
 
 Condition = Callable[[RequestFacts], Check]
@@ -30,7 +30,7 @@ def compile_match(match: PolicyMatch, path: str, problems: list[str]) -> tuple[C
         if allowed:
             conditions.append(_exact(name, tuple(allowed), get))
     if match.operations:
-        _known("operations", match.operations, [o.value for o in Operation], f"{path}.operations", problems)
+        _known("operations", match.operations, POLICY_OPERATIONS, f"{path}.operations", problems)
         conditions.append(_exact("operation", match.operations, lambda f: str(f.operation)))
     if match.surfaces:
         _known("surfaces", match.surfaces, sorted(SURFACES), f"{path}.surfaces", problems)

@@ -25,8 +25,10 @@ from routeiq_core.access.rbac import require
 from routeiq_core.audit.chain import AuditEntry
 from routeiq_core.audit.checkpoints import Checkpointer
 from routeiq_core.audit.event import AuditEvent, actor_name, event_by
+from routeiq_core.audit.note import NoteVerifier
 from routeiq_core.audit.store import MAX_PAGE, AuditQuery, AuditStore, StoredCheckpoint
 from routeiq_core.audit.tally import Tally
+from routeiq_core.audit.verify import VerifyResult, verify_log
 from routeiq_core.errors import InvalidRequestError, NotFoundError
 
 logger = logging.getLogger("routeiq.audit")
@@ -212,6 +214,20 @@ class AuditTrail:
         if latest is None:
             raise NotFoundError("No checkpoint has been written yet.", code="no_checkpoint")
         return latest
+
+    async def verify(
+        self, actor: Principal, verifiers: Sequence[NoteVerifier], external: Sequence[str] = ()
+    ) -> VerifyResult:
+        """Verify the whole log as ``routeiq audit verify`` does (``audit.log.read``; 404 when off).
+
+        Args:
+            actor: Who asks.
+            verifiers: The trusted checkpoint keys (current and rotated).
+            external: Signed checkpoint notes kept outside the store.
+        """
+        with counting_denials(self, actor, "audit.verify"):
+            require(actor, READ_PERMISSION)
+        return await verify_log(self._opened(), verifiers, external)
 
     def _opened(self) -> AuditStore:
         if self._store is None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from routeiq_core.operations import BYTE_STREAMS
+from routeiq_core.operations import BYTE_STREAMS, PROVIDER_OBJECTS
 from routeiq_core.providers import Operation
 
 _TOOL_FIELDS = ("tools", "functions")
@@ -37,7 +37,7 @@ def cacheable(
     """
     if operation is Operation.EMBEDDINGS:
         return True
-    if operation in BYTE_STREAMS:  # audio is not kept (a cache replays SSE frames)
+    if operation in BYTE_STREAMS or operation in PROVIDER_OBJECTS:  # audio, files, batches: never kept
         return False
     temperature = payload.get("temperature")
     if temperature is None:

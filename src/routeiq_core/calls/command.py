@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from routeiq_core.context import CallContext
+from routeiq_core.native import NativeRequest
 from routeiq_core.providers import Operation
 from routeiq_core.surfaces import LIBRARY_SURFACE
 from routeiq_core.tracing import NOOP_SPAN, Span
@@ -56,11 +57,14 @@ class CallRequest(msgspec.Struct, kw_only=True):
         payload: The JSON object; fields the gateway does not model pass through to the upstream.
         stream: Whether the answer streams.
         client_wants_usage: Whether a streamed answer ends with a usage chunk.
+        native: The client's own body, for deployments that speak its protocol (see
+            :mod:`routeiq_core.native`); None: the payload is the client's request.
     """
 
     payload: dict[str, Any]
     stream: bool = False
     client_wants_usage: bool = False
+    native: NativeRequest | None = None
 
 
 Decode = Callable[[], CallRequest]
@@ -79,6 +83,8 @@ class CallCommand(msgspec.Struct, frozen=True, kw_only=True):
         surface: The protocol it arrived in (policy rules can match it).
         span: The surface's span of the request (the HTTP server span); the call's spans are its
             children. The no-op span: the call opens its own when tracing is on.
+        deployment: Pins the call to this deployment of its model group (the one holding a stored
+            file or batch); set by the use case from its own records, never from client input.
     """
 
     operation: Operation
@@ -88,6 +94,7 @@ class CallCommand(msgspec.Struct, frozen=True, kw_only=True):
     request_id: str | None = None
     surface: str = LIBRARY_SURFACE
     span: Span = NOOP_SPAN
+    deployment: str | None = None
 
 
 class CallAnswer(msgspec.Struct, kw_only=True):

@@ -30,6 +30,7 @@ from routeiq_core.calls.command import (
     CallStream,
     RoutingHints,
 )
+from routeiq_core.calls.exploration import Explorer
 from routeiq_core.calls.routed import RoutedModels, take_cost_weight
 from routeiq_core.calls.settle import Settlement, account, body_tokens
 from routeiq_core.calls.tracing import CallTracing, quota_outcome, routed_attributes
@@ -62,6 +63,7 @@ class CallService:
         settlement: Settles quota and records spend.
         routed: The routed model names (None: there are none).
         journal: Writes each call's record to the request log (None: no request log).
+        explorer: Explores answered calls to routed names in the background (None: no exploration).
         tracer: Opens the call's spans (the no-op tracer: none).
         clock: Unix time (``received_at`` of each call).
     """
@@ -75,6 +77,7 @@ class CallService:
         settlement: Settlement,
         routed: RoutedModels | None = None,
         journal: RequestJournal | None = None,
+        explorer: Explorer | None = None,
         tracer: Tracer = NOOP_TRACER,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -84,6 +87,7 @@ class CallService:
         self._settlement = settlement
         self._routed = routed
         self._journal = journal
+        self._explorer = explorer
         self._tracing = CallTracing(tracer)
         self._clock = clock
 
@@ -124,6 +128,8 @@ class CallService:
             await self._settlement.settle(ctx, ticket)
         if self._tracing.enabled:
             self._tracing.close(ctx, error, own=own_span, cache_hit=ctx.short_circuited)
+        if self._explorer is not None and error is None and isinstance(result, CallAnswer) and ctx.routed:
+            self._explorer.observe(ctx, result.body)  # only queues: the exploring runs elsewhere
         if self._journal is not None:
             body = result.body if isinstance(result, CallAnswer) else None
             try:
@@ -177,6 +183,7 @@ class CallService:
             received_at=self._clock(),
             source_ip=command.credentials.client_address,
         )
+        ctx.pinned_deployment = command.deployment
         tracing = self._tracing
         if call is not None:
             call.context = ctx
@@ -213,6 +220,7 @@ class CallService:
         try:
             if plugins is None:
                 return await (self._open_stream(ctx, None) if ctx.stream else self._complete(ctx, None))
+            ctx.native = None  # plugins read and change the canonical shape: never bypass them
             with self._tracing.step(ctx, _BEFORE_REQUEST) as span:
                 span.set_attribute(names.PLUGINS, tuple(plugins.names))
                 short = await plugins.before_request(ctx)
@@ -229,7 +237,7 @@ class CallService:
         response = await self._gateway.complete(ctx, before_call)
         ctx.route = response.route
         produced = body_tokens(response.body) if ctx.operation in SIZED_ANSWERS else 0  # not an image's bytes
-        account(ctx, response.usage, produced=produced)
+        account(ctx, response.usage, produced=produced, body=response.body)
         body = response.body
         if plugins is not None:
             with self._tracing.step(ctx, _AFTER_RESPONSE) as span:
@@ -301,6 +309,7 @@ def describe_call(
         user=user if isinstance(user, str) else None,
         estimated_prompt_tokens=estimate_prompt_tokens(operation, payload),
         max_tokens=max_tokens,
+        native=request.native,
     )
 
 

@@ -10,6 +10,7 @@ from routeiq_core import metric_names as names
 from routeiq_core.access.quota_service import QuotaService, QuotaTicket
 from routeiq_core.access.spend import SpendLedger, SpendRecord
 from routeiq_core.context import CallContext
+from routeiq_core.media_prices import media_units
 from routeiq_core.metrics import Metrics, RouteCounters
 from routeiq_core.providers import Usage
 
@@ -19,12 +20,14 @@ _BYTES_PER_TOKEN = 4
 """About four bytes of JSON a token: the estimate for an answer whose upstream reported no usage."""
 
 
-def account(ctx: CallContext, usage: Usage | None, *, produced: int) -> None:
+def account(ctx: CallContext, usage: Usage | None, *, produced: int, body: bytes | None = None) -> None:
     """Set the call's usage and its cost (the one place a call's cost is computed).
 
     When the upstream reported no usage (a stream cut before its last chunk, an upstream that does
     not report it), the usage is estimated: the prompt estimate, and ``produced`` completion tokens
     (one per streamed event, or the answer's bytes over four); ``ctx.usage_estimated`` says so.
+    A deployment with media prices adds the price of the call's images, characters or seconds of
+    audio (:mod:`routeiq_core.media_prices`; ``body``: the complete answer, which may report them).
     """
     if usage is None:
         usage = Usage(
@@ -35,7 +38,11 @@ def account(ctx: CallContext, usage: Usage | None, *, produced: int) -> None:
         ctx.usage_estimated = True
     ctx.usage = usage
     deployment = ctx.deployment
-    ctx.cost = deployment.cost(usage.prompt_tokens, usage.completion_tokens) if deployment else 0.0
+    if deployment is None:
+        ctx.cost = 0.0
+        return
+    units = media_units(ctx.operation, ctx.payload, body) if deployment.media is not None else None
+    ctx.cost = deployment.cost(usage.prompt_tokens, usage.completion_tokens, units)
 
 
 def body_tokens(body: bytes) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,26 +14,25 @@ import anyio
 from routeiq_core import metric_names as names
 from routeiq_core.catalog import Deployment, ModelCatalog, ModelGroup
 from routeiq_core.context import CallContext, RouteDecision
-from routeiq_core.errors import (
-    InvalidRequestError,
-    ServiceUnavailableError,
-    UpstreamError,
-)
+from routeiq_core.errors import InvalidRequestError, UpstreamError
+from routeiq_core.forwarders import NativeForwarder
 from routeiq_core.gateway.attempts import (
     BeforeCall,
     Progress,
     deadline_error,
     deployment_fault,
+    eligible,
     error_type,
-    fits,
+    exhausted,
     label,
     unsupported_operation,
 )
-from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay, relay_bytes
+from routeiq_core.gateway.streaming import close_quietly, open_first_frame, relay, relay_bytes, relay_native
 from routeiq_core.gateway.telemetry import UpstreamTelemetry
 from routeiq_core.gateway.tracing import end_answered, set_usage, start_attempt, watch_stream
 from routeiq_core.gateway.types import GatewayResponse, GatewayStream
 from routeiq_core.metrics import Metrics, RouteCounters
+from routeiq_core.native import NativeProtocol
 from routeiq_core.operations import BYTE_STREAMS, STREAMABLE
 from routeiq_core.providers import Operation, ProviderClient, ProviderReply, Usage
 from routeiq_core.resilience.circuit_breaker import BreakerRegistry, CircuitBreaker
@@ -61,7 +59,9 @@ class Gateway:
     overall deadline, skip deployments whose breaker is open, then try the configured fallback
     groups. Every retry, fallback and breaker transition is counted in ``metrics`` and logged with
     the request id. What the strategy can do besides ordering (prepare, learn) is checked here once.
-    With a tracer, each attempt is a client span (its trace context sent upstream).
+    With a tracer, each attempt is a client span (its trace context sent upstream). A call that
+    carries the client's own body goes, per attempt, through its protocol's forwarder when the
+    deployment speaks that protocol (:mod:`routeiq_core.native`).
     """
 
     def __init__(
@@ -80,9 +80,11 @@ class Gateway:
         capture_content: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        forwarders: Mapping[NativeProtocol, NativeForwarder] | None = None,
     ) -> None:
         self.catalog = catalog
         self._clients = clients
+        self._forwarders = forwarders or {}
         self._strategy = strategy
         self._prepare = strategy if isinstance(strategy, PreparesRoute) else None
         self._served = strategy if isinstance(strategy, LearnsServed) else None
@@ -104,6 +106,8 @@ class Gateway:
         """Answer a non-streaming request."""
 
         async def call(d: Deployment, timeout_s: float, headers: Headers | None) -> ProviderReply:
+            if request.native is not None and (forwarder := self._forwarder(request, d)) is not None:
+                return await forwarder.forward(d, request.native, timeout_s=timeout_s, headers=headers)
             client = self._clients[d.adapter]
             payload = self._payload(request, d)
             return await client.send(d, request.operation, payload, timeout_s=timeout_s, headers=headers)
@@ -124,9 +128,12 @@ class Gateway:
             d: Deployment, timeout_s: float, headers: Headers | None
         ) -> tuple[Any, bytes | None, Deployment, float]:
             sent = self._clock()
-            frames = self._clients[d.adapter].stream(
-                d, operation, self._payload(request, d), timeout_s=timeout_s, headers=headers
-            )
+            if request.native is not None and (forwarder := self._forwarder(request, d)) is not None:
+                frames = forwarder.forward_stream(d, request.native, timeout_s=timeout_s, headers=headers)
+            else:
+                frames = self._clients[d.adapter].stream(
+                    d, operation, self._payload(request, d), timeout_s=timeout_s, headers=headers
+                )
             first = await open_first_frame(frames, timeout_s, d.id)
             self._telemetry.first_chunk(d, operation, self._clock() - sent)
             return frames, first, d, sent
@@ -154,7 +161,10 @@ class Gateway:
         def on_events(count: int) -> None:
             stream.events += count
 
-        if operation in BYTE_STREAMS:
+        if request.served_natively and request.native is not None:
+            read = self._forwarders[request.native.protocol].stream_usage
+            relayed = relay_native(frames, first, read, on_failure, on_usage, on_events, on_end=end)
+        elif operation in BYTE_STREAMS:
             relayed = relay_bytes(frames, first, on_failure=on_failure, on_end=end)
         else:
             if span.recording:
@@ -184,6 +194,13 @@ class Gateway:
         prompt, completion = self._token_counters(route.model_group, route.deployment_id)
         prompt(usage.prompt_tokens)
         completion(usage.completion_tokens)
+
+    def _forwarder(self, request: CallContext, d: Deployment) -> NativeForwarder | None:
+        """The forwarder of the call's own protocol when ``d`` speaks it (noted on the call), else None."""
+        native = request.native
+        forwarder = self._forwarders.get(native.protocol) if native and native.protocol in d.native else None
+        request.served_natively = forwarder is not None
+        return forwarder
 
     def _payload(self, request: CallContext, d: Deployment) -> dict[str, Any]:
         payload = {**request.payload, "model": d.upstream_model}
@@ -237,7 +254,7 @@ class Gateway:
                 param="model",
                 code="no_matching_deployment",
             )
-        raise self._exhausted(request, tried, progress.attempts, progress.last_error)
+        raise exhausted(self.catalog, self._breakers, request.model, tried, progress)
 
     async def _try_group(
         self,
@@ -247,8 +264,7 @@ class Gateway:
         progress: Progress,
     ) -> tuple[T, RouteDecision, Span] | None:
         """Up to ``num_retries + 1`` attempts over the group's deployments in strategy order."""
-        operation, tokens = request.operation, request.estimated_prompt_tokens
-        candidates = [d for d in group.deployments if d.serves(operation) and fits(d, tokens)]
+        candidates = [d for d in group.deployments if eligible(d, request)]
         if self._prepare is not None:  # e.g. affinity shared across workers reads its pin first
             await self._prepare.prepare(group, request)
         order = self._strategy.order(group, candidates, request)
@@ -283,7 +299,7 @@ class Gateway:
                     breaker.release_probe()
                     progress.overflowed = True
                     return None
-                if not (exc.retryable or deployment_fault(d, exc)):
+                if not (exc.retryable or deployment_fault(d, exc, request.pinned_deployment)):
                     breaker.release_probe()
                     raise
                 self.stats.observe(d.id, self._clock() - started, ok=False)
@@ -378,23 +394,3 @@ class Gateway:
         group = request.group
         model = group.pattern if group is not None and group.pattern else request.model
         self._metrics.increment(name, 1.0, model=model, **labels)
-
-    def _exhausted(
-        self, request: CallContext, groups: list[str], attempts: int, last: UpstreamError | None
-    ) -> Exception:
-        if last is not None:
-            logger.warning("%s failed after %d attempts over %s", request.model, attempts, ", ".join(groups))
-            return last
-        waits = [
-            self._breakers.get(d.id).retry_after_s()
-            for name in groups
-            if (g := self.catalog.get(name)) is not None
-            for d in g.deployments
-        ]
-        retry_after = max(1, math.ceil(min(waits, default=1.0)))
-        return ServiceUnavailableError(
-            f"Every deployment of {', '.join(groups)} is unavailable (circuit open). "
-            f"Retry after {retry_after}s.",
-            code="no_healthy_deployment",
-            headers={"Retry-After": str(retry_after)},
-        )

@@ -9,6 +9,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import anyio
 
 from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.forwarders import merge_usage
 from routeiq_core.providers import Usage
 from routeiq_core.sse import DONE, error_frame, frame_usage
 
@@ -83,6 +84,48 @@ async def relay(
             on_usage(usage)
         on_end()
     yield DONE
+
+
+async def relay_native(
+    frames: AsyncIterator[bytes],
+    first: bytes | None,
+    read_usage: Callable[[bytes], Usage | None],
+    on_failure: Callable[[UpstreamError], None],
+    on_usage: Callable[[Usage], None],
+    on_events: Callable[[int], None],
+    *,
+    on_end: Callable[[], None],
+) -> AsyncIterator[bytes]:
+    """Yield a natively forwarded stream's chunks as they come, byte for byte: no ``[DONE]`` added.
+
+    ``read_usage`` (the protocol's forwarder's) reads the usage of the chunks that mention it; the
+    pieces are merged (:func:`~routeiq_core.forwarders.merge_usage`) and accounted at the end. A
+    failure after the first chunk is heard by ``on_failure`` and then raised from the iteration, as
+    an :class:`UpstreamError`: the surface ends the stream with its own protocol's error event.
+    """
+    usage: Usage | None = None
+    try:
+        pending = first
+        while pending is not None:
+            if b'"usage"' in pending and (found := read_usage(pending)) is not None:
+                usage = merge_usage(usage, found)
+            if pending:
+                on_events(pending.count(b"\n\n"))
+                yield pending
+            pending = await anext(frames, None)
+    except UpstreamError as exc:
+        on_failure(exc)
+        raise
+    except Exception as exc:
+        logger.exception("native stream relay failed")
+        error = UpstreamError(f"The upstream stream failed: {type(exc).__name__}", status_code=502)
+        on_failure(error)
+        raise error from exc
+    finally:
+        await close_quietly(frames)
+        if usage is not None:
+            on_usage(usage)
+        on_end()
 
 
 async def relay_bytes(

@@ -114,9 +114,11 @@ class Harness:
         policy: Mapping[str, Any] | None = None,
         master_key: str | None = MASTER,
         tracer: Tracer = NOOP_TRACER,
+        forwarders: Mapping[Any, Any] | None = None,
     ) -> None:
         group = ModelGroup(name="g", deployments=deployments)
-        gateway, self.client, self.metrics, self.clock, _ = make([group], script, tracer=tracer)
+        made = make([group], script, tracer=tracer, forwarders=forwarders)
+        gateway, self.client, self.metrics, self.clock, _ = made
         self.keys_store, self.hasher = DictKeyStore(), KeyHasher("server-secret-0123456789")
         self.quota_store = CountingQuotaStore()
         quota = QuotaService(

@@ -94,7 +94,7 @@ def evaluator(
             raise KeyError(deployment_id)
         return client, judge
 
-    def feedback(ctx: PluginContext, score: float) -> None:
+    async def feedback(ctx: PluginContext, score: float) -> None:
         scores.append(score)
 
     deps = PluginDeps(metrics=metrics, provider_for=provider_for, feedback=feedback)

@@ -4,8 +4,10 @@
 translation on each side: the body becomes a chat payload (:mod:`.translate`) that goes through
 :class:`~routeiq_core.calls.CallService` as any chat call does (authentication first, then policy,
 quota, plugins, routing, settlement), and the chat answer or stream comes back as a message or
-Anthropic's events (:mod:`.stream`). Keys come as ``x-api-key`` or ``Authorization: Bearer``;
-``anthropic-version`` and ``anthropic-beta`` are accepted and not needed. Every answer, errors
+Anthropic's events (:mod:`.stream`). A deployment that speaks Messages gets the body as sent
+instead, and its answer goes back as it came (:mod:`.native`). Keys come as ``x-api-key`` or
+``Authorization: Bearer``; ``anthropic-version`` and ``anthropic-beta`` are accepted, not needed
+(forwarded to deployments that speak Messages). Every answer, errors
 included, carries ``request-id`` (the gateway's ``X-Request-ID``); errors are Anthropic's shape.
 """
 
@@ -23,12 +25,13 @@ from routeiq_app.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from routeiq_app.json_body import ObjectDecoder, decode_json_object, validate
 from routeiq_app.surfaces.anthropic.answers import TokensCount
 from routeiq_app.surfaces.anthropic.errors import error_response
+from routeiq_app.surfaces.anthropic.native import native_events, native_request, protocol_headers
 from routeiq_app.surfaces.anthropic.stream import StreamTranslator, anthropic_events
 from routeiq_app.surfaces.anthropic.translate import to_chat, to_message
 from routeiq_app.surfaces.anthropic.wire import CountTokensRequest, MessagesRequest
 from routeiq_app.surfaces.http import HttpRequestReader, result_headers
 from routeiq_app.surfaces.tracing import request_span
-from routeiq_core.calls import CallCommand, CallRequest, CallService, CallStream
+from routeiq_core.calls import CallCommand, CallRequest, CallResult, CallService, CallStream
 from routeiq_core.errors import InvalidRequestError
 from routeiq_core.gateway.streaming import close_quietly
 from routeiq_core.providers import Operation
@@ -48,17 +51,28 @@ class MethodNotAllowed(InvalidRequestError):
 
 
 class _Decode:
-    """Decodes the body once the caller is authenticated, keeping the request for the answer."""
+    """Decodes the body once the caller is authenticated, keeping the request for the answer.
 
-    def __init__(self, body: bytes, decoder: ObjectDecoder) -> None:
+    The call carries both shapes: the chat translation, and the body as sent for deployments that
+    speak Messages (:mod:`.native`).
+    """
+
+    def __init__(self, body: bytes, decoder: ObjectDecoder, headers: dict[str, str]) -> None:
         self._body = body
         self._decoder = decoder
+        self._headers = headers
         self.request: MessagesRequest | None = None
 
     def __call__(self) -> CallRequest:
-        request: MessagesRequest = validate(decode_json_object(self._body, self._decoder), MessagesRequest)
+        raw = decode_json_object(self._body, self._decoder)
+        request: MessagesRequest = validate(raw, MessagesRequest)
         self.request = request
-        return CallRequest(payload=to_chat(request), stream=request.stream, client_wants_usage=True)
+        return CallRequest(
+            payload=to_chat(request),
+            stream=request.stream,
+            client_wants_usage=True,
+            native=native_request(raw, self._headers),
+        )
 
 
 def anthropic_routes(
@@ -119,7 +133,7 @@ async def _messages(
 ) -> None:
     body = await read_body(receive, max_body_bytes)
     credentials, hints = reader.read(scope)
-    decode = _Decode(body, decoder)
+    decode = _Decode(body, decoder, protocol_headers(scope))
     command = CallCommand(
         operation=Operation.CHAT,
         credentials=credentials,
@@ -132,7 +146,9 @@ async def _messages(
     async with calls.call(command) as result:
         request = decode.request
         assert request is not None  # decoded on admission
-        if isinstance(result, CallStream):
+        if result.context.served_natively:  # the answer is in Messages already
+            await _send_native(send, receive, result, request_id)
+        elif isinstance(result, CallStream):
             translator = StreamTranslator(
                 model=request.model,
                 input_tokens=result.context.estimated_prompt_tokens,
@@ -148,6 +164,18 @@ async def _messages(
             message = to_message(result.body, model=request.model, stop_sequences=request.stop_sequences)
             headers = result_headers(result.context, with_cost=True)
             await send_json(send, 200, msgspec.json.encode(message), headers)
+
+
+async def _send_native(send: Send, receive: Receive, result: CallResult, request_id: str | None) -> None:
+    """Relay a natively served answer as it came (a stream cut mid-way ends with an ``error`` event)."""
+    if isinstance(result, CallStream):
+        events = native_events(result.frames, request_id)
+        try:
+            await send_stream(send, receive, events, result_headers(result.context, with_cost=False))
+        finally:
+            await close_quietly(events)
+    else:
+        await send_json(send, 200, result.body, result_headers(result.context, with_cost=True))
 
 
 def _count_request(body: bytes, decoder: ObjectDecoder) -> CallRequest:

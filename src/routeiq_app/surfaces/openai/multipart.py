@@ -39,7 +39,7 @@ def boundary_of(content_type: str) -> bytes:
     boundary = header.get_param("boundary")
     if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
         raise InvalidRequestError(
-            "Send the audio file as multipart/form-data (Content-Type: multipart/form-data; boundary=...).",
+            "Send the upload as multipart/form-data (Content-Type: multipart/form-data; boundary=...).",
             code="invalid_content_type",
         )
     if not 1 <= len(boundary) <= 70 or not boundary.isascii():

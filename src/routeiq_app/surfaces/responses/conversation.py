@@ -14,6 +14,7 @@ from types import MappingProxyType
 import msgspec
 
 from routeiq_app.surfaces.responses.answers import Response
+from routeiq_app.surfaces.responses.native import native_output
 from routeiq_app.surfaces.responses.translate import as_input, new_id
 from routeiq_app.surfaces.responses.wire import (
     MAX_ITEMS,
@@ -62,10 +63,18 @@ class Conversations:
         return record
 
     def history(self, record: StoredResponse | None) -> list[InputItem]:
-        """The conversation before the new turn: the previous turn's items, then its output."""
+        """The conversation before the new turn: the previous turn's items, then its output.
+
+        A natively served turn's output is the upstream's: its messages and function calls count.
+        """
         if record is None:
             return []
-        return [*ITEMS.decode(record.items), *as_input(RESPONSE.decode(record.response).output)]
+        output = (
+            RESPONSE.decode(record.response).output
+            if record.native_deployment is None
+            else native_output(record.response)
+        )
+        return [*ITEMS.decode(record.items), *as_input(output)]
 
     def encode_items(self, items: Sequence[InputItem]) -> bytes:
         """The conversation's items encoded for storing.
@@ -96,6 +105,29 @@ class Conversations:
             conversation_id=conversation_id,
             items=items,
             response=_ENCODER.encode(response),
+        )
+        await self.store.put(record)
+
+    async def save_native(
+        self,
+        principal: Principal,
+        response_id: str,
+        response: bytes,
+        items: bytes,
+        conversation_id: str,
+        deployment_id: str,
+    ) -> None:
+        """Store a response ``deployment_id`` served natively, under the upstream's ``response_id``."""
+        now = time.time()
+        record = StoredResponse(
+            id=response_id,
+            owner=owner_of(principal),
+            created_at=now,
+            expires_at=now + self._ttl_s,
+            conversation_id=conversation_id,
+            items=items,
+            response=response,
+            native_deployment=deployment_id,
         )
         await self.store.put(record)
 

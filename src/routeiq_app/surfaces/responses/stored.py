@@ -6,9 +6,10 @@ finds all); anything else is a 404, as if it did not exist.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from litestar import delete, get, post
+from litestar import MediaType, delete, get, post
+from litestar import Response as LitestarResponse
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
@@ -30,8 +31,14 @@ async def _load(principal: Principal, conversations: Conversations, response_id:
 async def get_response(
     response_id: FromPath[str], principal: NamedDependency[Principal], conversations: NamedDependency[Any]
 ) -> Response:
-    """The response as it was answered (404 when missing, expired, or another key's)."""
+    """The response as it was answered (404 when missing, expired, or another key's).
+
+    A natively served one is the upstream's JSON as it came (fields the gateway does not model kept).
+    """
     record = await _load(principal, conversations, response_id)
+    if record.native_deployment is not None:
+        raw = LitestarResponse(content=record.response, media_type=MediaType.JSON)
+        return cast(Response, raw)  # Litestar sends a Response instance as is; the schema stays Response's
     response: Response = RESPONSE.decode(record.response)
     return response
 

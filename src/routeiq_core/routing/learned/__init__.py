@@ -17,6 +17,8 @@ from routeiq_core.routing.learned.artifact import (
     save_router,
     verify_artifact,
 )
+from routeiq_core.routing.learned.auto import select_strategy, train_auto
+from routeiq_core.routing.learned.auto_fit import fit_candidate, predict_table
 from routeiq_core.routing.learned.best_per_task import BestPerTaskRouter, train_best_per_task
 from routeiq_core.routing.learned.costs import CostModel
 from routeiq_core.routing.learned.crossval import (
@@ -33,6 +35,7 @@ from routeiq_core.routing.learned.data import (
     table_from_rows,
     train_test_split,
 )
+from routeiq_core.routing.learned.dominance import dominated_models, drop_dominated
 from routeiq_core.routing.learned.elo import EloRouter, train_elo
 from routeiq_core.routing.learned.embedding import (
     Embedder,
@@ -41,6 +44,13 @@ from routeiq_core.routing.learned.embedding import (
     SaveableEmbedder,
 )
 from routeiq_core.routing.learned.evaluate import many_model_metrics, routing_score, two_model_metrics
+from routeiq_core.routing.learned.features import (
+    FEATURE_NAMES,
+    FeatureEmbedder,
+    TaskPrior,
+    feature_embedder_loader,
+    prompt_features,
+)
 from routeiq_core.routing.learned.knn import KnnRouter, train_knn
 from routeiq_core.routing.learned.linear import LinearRouter, train_linear
 from routeiq_core.routing.learned.matrix_factorization import (
@@ -52,6 +62,13 @@ from routeiq_core.routing.learned.pipeline import RouteDecision, RoutingModel
 from routeiq_core.routing.learned.registry import RouterRegistry
 from routeiq_core.routing.learned.report import EvaluationReport, Interval, RouterReport, SingleModel
 from routeiq_core.routing.learned.router import QualityRouter, TrainingData, apredict, decide, decide_batch
+from routeiq_core.routing.learned.selection import (
+    DEFAULT_MARGIN,
+    Candidate,
+    CandidateScore,
+    SelectionReport,
+    default_grid,
+)
 from routeiq_core.routing.learned.semantic import SemanticRoute, SemanticRouter, build_semantic_router
 from routeiq_core.routing.learned.threshold import ThresholdRouter, calibrate_threshold
 from routeiq_core.routing.learned.train import (
@@ -69,14 +86,19 @@ from routeiq_core.routing.learned.vector_index import (
 )
 
 __all__ = [
+    "DEFAULT_MARGIN",
+    "FEATURE_NAMES",
     "TRAINABLE_KINDS",
     "ArtifactError",
     "ArtifactMetadata",
     "BestPerTaskRouter",
+    "Candidate",
+    "CandidateScore",
     "CostModel",
     "EloRouter",
     "Embedder",
     "EvaluationReport",
+    "FeatureEmbedder",
     "HashingEmbedder",
     "HashingEmbedderConfig",
     "IndexFactory",
@@ -96,9 +118,11 @@ __all__ = [
     "RoutingTable",
     "RoutingTableError",
     "SaveableEmbedder",
+    "SelectionReport",
     "SemanticRoute",
     "SemanticRouter",
     "SingleModel",
+    "TaskPrior",
     "ThresholdRouter",
     "TrainingData",
     "VectorIndex",
@@ -107,18 +131,27 @@ __all__ = [
     "calibrate_threshold",
     "decide",
     "decide_batch",
+    "default_grid",
+    "dominated_models",
+    "drop_dominated",
     "evaluate_kinds",
     "evaluate_predictions",
     "evaluate_with_baselines",
+    "feature_embedder_loader",
+    "fit_candidate",
     "k_fold",
     "load_router",
     "load_routing_table",
     "many_model_metrics",
     "numpy_index_factory",
+    "predict_table",
+    "prompt_features",
     "read_metadata",
     "routing_score",
     "save_router",
+    "select_strategy",
     "table_from_rows",
+    "train_auto",
     "train_best_per_task",
     "train_elo",
     "train_knn",

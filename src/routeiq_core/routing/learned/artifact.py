@@ -31,6 +31,7 @@ from routeiq_core.errors import RouteIQError
 from routeiq_core.routing.learned._rebuild import RebuildContext, rebuild_router
 from routeiq_core.routing.learned.costs import CostModel
 from routeiq_core.routing.learned.embedding import Embedder, HashingEmbedder, SaveableEmbedder
+from routeiq_core.routing.learned.features import FeatureEmbedder, feature_embedder_loader
 from routeiq_core.routing.learned.pipeline import RoutingModel
 from routeiq_core.routing.learned.vector_index import (
     IndexFactory,
@@ -240,8 +241,13 @@ def _load_arrays(root: Path, prefix: str, names: tuple[str, ...]) -> dict[str, n
 
 
 def default_embedder_loaders() -> Mapping[str, EmbedderLoader]:
-    """Embedder kind -> loader for the embedders the core ships (read-only)."""
-    return MappingProxyType({HashingEmbedder.kind: HashingEmbedder.from_saved})
+    """Embedder kind -> loader for the embedders the core ships (read-only).
+
+    A :class:`FeatureEmbedder` is loaded with a hashing base; pass :func:`feature_embedder_loader`
+    more base loaders to load it over other embedders.
+    """
+    base: dict[str, EmbedderLoader] = {HashingEmbedder.kind: HashingEmbedder.from_saved}
+    return MappingProxyType({**base, FeatureEmbedder.kind: feature_embedder_loader(base)})
 
 
 def load_router(
@@ -267,9 +273,11 @@ def load_router(
     loaders = embedder_loaders or default_embedder_loaders()
     if meta.embedder.kind not in loaders:
         raise ArtifactError(f"{root}: no loader for embedder kind {meta.embedder.kind!r}")
-    embedder = loaders[meta.embedder.kind](
-        meta.embedder.config, _load_arrays(root, "embedder", meta.embedder.state)
-    )
+    embedder_arrays = _load_arrays(root, "embedder", meta.embedder.state)
+    try:
+        embedder = loaders[meta.embedder.kind](meta.embedder.config, embedder_arrays)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ArtifactError(f"{root}: cannot rebuild the {meta.embedder.kind!r} embedder: {exc}") from None
     index = None
     if meta.index is not None and index_loaders and meta.index.kind in index_loaders:
         index = index_loaders[meta.index.kind](root / meta.index.file)

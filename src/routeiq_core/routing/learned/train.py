@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -72,10 +73,12 @@ def embed_all(
     if progress is None or len(texts) <= chunk:
         return embedder.embed(texts)
     parts = []
+    began = time.monotonic()
     for start in range(0, len(texts), chunk):
         parts.append(embedder.embed(texts[start : start + chunk]))
         done = min(start + chunk, len(texts))
-        progress(f"embedded {done}/{len(texts)} prompts ({100 * done // len(texts)}%)")
+        eta = (time.monotonic() - began) / done * (len(texts) - done)
+        progress(f"embedded {done}/{len(texts)} prompts ({100 * done // len(texts)}%, ETA {eta:.0f}s)")
     return np.vstack(parts)
 
 

@@ -1,5 +1,6 @@
 // Keys: a server-side paginated list, create (the secret shown once), rotate, revoke.
 import { h, replace, table, pager, time, errorBox, formValues } from "../dom.js";
+import { limitInputs, limitChanges, limitText } from "../limits.js";
 
 const PAGE = 20;
 const ROLES = ["member", "viewer", "team_admin", "auditor", "admin"];
@@ -47,19 +48,16 @@ function createForm(api, onIssued, status) {
   return form;
 }
 
-// Edits alias, models, budget, RPM and TPM through PATCH /admin/keys/{id}; the key's other limits are
-// sent back unchanged (a PATCH with limit fields replaces all of them).
+// Edits alias, models, RPM, TPM and budget through PATCH /admin/keys/{id}: every limit is sent as
+// `limits` (the ones the form does not show unchanged), so emptying RPM and TPM clears the last limit.
 function editForm(api, key, done, status) {
-  const { requests_per_minute: rpm, total_tokens_per_minute: tpm, ...otherLimits } = key.limits;
   const form = h(
     "form",
     { id: "key-edit", class: "inline-form card" },
     h("strong", {}, `Edit ${key.key_id}`),
     h("label", {}, "Alias", h("input", { name: "alias", value: key.alias ?? "" })),
     h("label", {}, "Models", h("input", { name: "models", id: "key-edit-models", value: key.models.join(", "), placeholder: "all" })),
-    h("label", {}, "RPM", h("input", { name: "rpm", type: "number", min: "1", value: rpm ?? "" })),
-    h("label", {}, "TPM", h("input", { name: "tpm", type: "number", min: "1", value: tpm ?? "" })),
-    h("label", {}, "Budget $", h("input", { name: "budget", type: "number", min: "0", step: "any", value: key.budget?.max_spend ?? "" })),
+    limitInputs(key, "key-edit"),
     h("button", { type: "submit", id: "key-edit-submit" }, "Save"),
     h("button", { type: "button", class: "secondary", onclick: () => replace(status) }, "Cancel"),
   );
@@ -67,13 +65,10 @@ function editForm(api, key, done, status) {
     event.preventDefault();
     const values = formValues(form);
     const body = {
-      ...otherLimits,
       alias: values.alias ?? null,
       models: (values.models ?? "").split(",").map((m) => m.trim()).filter(Boolean),
-      budget: values.budget ? { max_spend: Number(values.budget), window: key.budget?.window ?? "month" } : null,
+      ...limitChanges(key, values),
     };
-    if (values.rpm) body.rpm = Number(values.rpm);
-    if (values.tpm) body.tpm = Number(values.tpm);
     try {
       const saved = await api.patch(`/admin/keys/${encodeURIComponent(key.key_id)}`, body);
       replace(status, h("p", { class: "ok", role: "status" }, `Saved ${saved.key_id}`));
@@ -134,8 +129,8 @@ export default {
       { title: "Role", cell: (k) => k.role },
       { title: "Team", cell: (k) => k.team ?? "—" },
       { title: "Models", cell: (k) => (k.models.length ? k.models.join(", ") : "all") },
-      { title: "Limits", cell: (k) => Object.entries(k.limits).map(([n, v]) => `${n} ${v}`).join(", ") || "—" },
-      { title: "Budget", cell: (k) => (k.budget ? `$${k.budget.max_spend}` : "—") },
+      { title: "Limits", cell: limitText },
+      { title: "Budget", cell: (k) => (k.budget ? `$${k.budget.max_spend} / ${k.budget.window}` : "—") },
       { title: "Hint", cell: (k) => k.hint },
       { title: "Created", cell: (k) => time(k.created_at) },
       { title: "", cell: actions },
