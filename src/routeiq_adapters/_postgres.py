@@ -161,3 +161,8 @@ class PostgresRecordStore(Generic[R]):
         async with self._db.connection() as conn:
             rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
         return [self._decode(tuple(row)) for row in rows]
+
+
+def row_count(status: str) -> int:
+    """The row count of a command status such as ``DELETE 3`` (what ``execute`` answers)."""
+    return int(status.rsplit(" ", 1)[-1])

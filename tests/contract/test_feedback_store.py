@@ -6,15 +6,14 @@ down and fail under CI (``postgres_dsn``). Two store instances on one database s
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from routeiq_adapters.feedback import InMemoryFeedbackStore, PostgresFeedbackStore, SQLiteFeedbackStore
 from routeiq_core.feedback import FeedbackQuery, FeedbackRecord, FeedbackStore
+from tests.support.store_openers import store_openers
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -25,31 +24,15 @@ Opener = Callable[[], FeedbackStore]
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
     """Opens store instances on one database (the memory adapter: always the same instance)."""
-    opened: list[FeedbackStore] = []
-    schema = f"riq_feedback_{uuid.uuid4().hex[:12]}"
-    dsn = request.getfixturevalue("postgres_dsn") if request.param == "postgres" else ""
-    memory = InMemoryFeedbackStore()
-
-    def opener() -> FeedbackStore:
-        store: FeedbackStore
-        if request.param == "memory":
-            store = memory
-        elif request.param == "sqlite":
-            store = SQLiteFeedbackStore(tmp_path / "feedback.db")
-        else:
-            store = PostgresFeedbackStore(dsn, schema=schema, timeout_s=5.0)
-        opened.append(store)
-        return store
-
-    yield opener
-    for store in opened:
-        await store.close()
-    if request.param == "postgres":
-        conn = await asyncpg.connect(dsn, timeout=5)
-        try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await conn.close()
+    async with store_openers(
+        request,
+        tmp_path,
+        memory=lambda: InMemoryFeedbackStore(),
+        sqlite=lambda path: SQLiteFeedbackStore(path),
+        postgres=lambda dsn, schema: PostgresFeedbackStore(dsn, schema=schema, timeout_s=5.0),
+        prefix="riq_feedback",
+    ) as opener:
+        yield opener
 
 
 def feedback(at: float = NOW, **fields: object) -> FeedbackRecord:

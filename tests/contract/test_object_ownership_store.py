@@ -6,11 +6,9 @@ down and fail under CI (``postgres_dsn``). Two store instances on one database s
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from routeiq_adapters.provider_objects import (
@@ -19,6 +17,7 @@ from routeiq_adapters.provider_objects import (
     SQLiteObjectOwnershipStore,
 )
 from routeiq_core.provider_objects import ObjectKind, ObjectOwnershipStore, OwnedObject
+from tests.support.store_openers import store_openers
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -29,33 +28,15 @@ Opener = Callable[[], ObjectOwnershipStore]
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
     """Opens store instances on one database (the memory adapter: always the same instance)."""
-    opened: list[ObjectOwnershipStore] = []
-    schema = f"riq_objects_{uuid.uuid4().hex[:12]}"
-    dsn = ""
-    memory = InMemoryObjectOwnershipStore(max_records=50)
-    if request.param == "postgres":
-        dsn = request.getfixturevalue("postgres_dsn")
-
-    def opener() -> ObjectOwnershipStore:
-        store: ObjectOwnershipStore
-        if request.param == "memory":
-            store = memory
-        elif request.param == "sqlite":
-            store = SQLiteObjectOwnershipStore(tmp_path / "objects.db")
-        else:
-            store = PostgresObjectOwnershipStore(dsn, schema=schema, timeout_s=5.0)
-        opened.append(store)
-        return store
-
-    yield opener
-    for store in opened:
-        await store.close()
-    if request.param == "postgres":
-        conn = await asyncpg.connect(dsn, timeout=5)
-        try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await conn.close()
+    async with store_openers(
+        request,
+        tmp_path,
+        memory=lambda: InMemoryObjectOwnershipStore(max_records=50),
+        sqlite=lambda path: SQLiteObjectOwnershipStore(path),
+        postgres=lambda dsn, schema: PostgresObjectOwnershipStore(dsn, schema=schema, timeout_s=5.0),
+        prefix="riq_objects",
+    ) as opener:
+        yield opener
 
 
 def record(

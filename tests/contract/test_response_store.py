@@ -6,16 +6,15 @@ down and fail under CI (``postgres_dsn``). Two store instances on one database s
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from routeiq_adapters.responses import InMemoryResponseStore, PostgresResponseStore, SQLiteResponseStore
 from routeiq_core.access import Principal
 from routeiq_core.responses import ResponseStore, StoredResponse, may_access
+from tests.support.store_openers import store_openers
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -26,33 +25,15 @@ Opener = Callable[[], ResponseStore]
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
     """Opens store instances on one database (the memory adapter: always the same instance)."""
-    opened: list[ResponseStore] = []
-    schema = f"riq_responses_{uuid.uuid4().hex[:12]}"
-    dsn = ""
-    memory = InMemoryResponseStore(max_records=3)
-    if request.param == "postgres":
-        dsn = request.getfixturevalue("postgres_dsn")
-
-    def opener() -> ResponseStore:
-        store: ResponseStore
-        if request.param == "memory":
-            store = memory
-        elif request.param == "sqlite":
-            store = SQLiteResponseStore(tmp_path / "responses.db")
-        else:
-            store = PostgresResponseStore(dsn, schema=schema, timeout_s=5.0)
-        opened.append(store)
-        return store
-
-    yield opener
-    for store in opened:
-        await store.close()
-    if request.param == "postgres":
-        conn = await asyncpg.connect(dsn, timeout=5)
-        try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await conn.close()
+    async with store_openers(
+        request,
+        tmp_path,
+        memory=lambda: InMemoryResponseStore(max_records=3),
+        sqlite=lambda path: SQLiteResponseStore(path),
+        postgres=lambda dsn, schema: PostgresResponseStore(dsn, schema=schema, timeout_s=5.0),
+        prefix="riq_responses",
+    ) as opener:
+        yield opener
 
 
 def record(

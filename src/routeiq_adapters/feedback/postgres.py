@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from routeiq_adapters._postgres import PostgresDatabase
+from routeiq_adapters._postgres import PostgresDatabase, PostgresRecordStore
 from routeiq_adapters.feedback._schema import COLUMNS, COMPONENT, TABLE, from_row, select_query, to_row
 from routeiq_core.errors import RouteIQError
 from routeiq_core.feedback import FeedbackQuery, FeedbackRecord, FeedbackStoreError
 
 
-class PostgresFeedbackStore:
+class PostgresFeedbackStore(PostgresRecordStore[FeedbackRecord]):
     """The PostgreSQL adapter of the ``FeedbackStore`` port.
 
     Args:
@@ -21,7 +21,7 @@ class PostgresFeedbackStore:
     def __init__(
         self, dsn: str, *, schema: str = "public", timeout_s: float = 5.0, max_size: int = 2
     ) -> None:
-        self._db = PostgresDatabase(
+        db = PostgresDatabase(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
@@ -30,16 +30,9 @@ class PostgresFeedbackStore:
             error=lambda msg: FeedbackStoreError(f"feedback store: {msg}"),
             passthrough=(RouteIQError,),
         )
-        self._table = f"{schema}.{TABLE}"
+        super().__init__(db, TABLE, from_row)
         marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
         self._insert = f"INSERT INTO {self._table} ({', '.join(COLUMNS)}) VALUES ({marks})"
-
-    def __repr__(self) -> str:
-        return f"PostgresFeedbackStore(schema={self._db.schema!r})"
-
-    async def ensure_schema(self) -> None:
-        """Open the pool and create or migrate the schema."""
-        await self._db.ready()
 
     async def add(self, record: FeedbackRecord) -> None:
         """Keep one record."""
@@ -49,10 +42,4 @@ class PostgresFeedbackStore:
     async def query(self, query: FeedbackQuery) -> list[FeedbackRecord]:
         """The records ``query`` selects, newest first."""
         sql, args = select_query(self._table, query, lambda n: f"${n}")
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
-        return [from_row(tuple(row)) for row in rows]
-
-    async def close(self) -> None:
-        """Close the pool (a later call reopens it)."""
-        await self._db.close()
+        return await self._many(sql, *args)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase
+from routeiq_adapters._sqlite import SQLiteDatabase, SQLiteRecordStore
 from routeiq_adapters.feedback._schema import COLUMNS, COMPONENT, TABLE, from_row, select_query, to_row
 from routeiq_core.feedback import FeedbackQuery, FeedbackRecord, FeedbackStoreError
 
 _INSERT = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
-class SQLiteFeedbackStore:
+class SQLiteFeedbackStore(SQLiteRecordStore[FeedbackRecord]):
     """The SQLite adapter of the ``FeedbackStore`` port (WAL; schema created on first use).
 
     Args:
@@ -20,28 +20,20 @@ class SQLiteFeedbackStore:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        self._db = SQLiteDatabase(
+        db = SQLiteDatabase(
             path,
             busy_timeout_s=busy_timeout_s,
             component=COMPONENT,
             error=lambda exc: FeedbackStoreError(f"SQLite feedback store failed: {exc}"),
         )
-
-    async def ensure_schema(self) -> None:
-        """Open the file and create or migrate the schema."""
-        await self._db.ensure_schema()
+        super().__init__(db, from_row)
 
     async def add(self, record: FeedbackRecord) -> None:
         """Keep one record."""
         row = to_row(record)
-        await self._db.run(lambda conn: conn.execute(_INSERT, row))
+        await self._run(lambda conn: conn.execute(_INSERT, row))
 
     async def query(self, query: FeedbackQuery) -> list[FeedbackRecord]:
         """The records ``query`` selects, newest first."""
         sql, args = select_query(TABLE, query, lambda n: "?")
-        rows = await self._db.run(lambda conn: conn.execute(sql, args).fetchall())
-        return [from_row(row) for row in rows]
-
-    async def close(self) -> None:
-        """Close the connection (a later call reopens it)."""
-        await self._db.close()
+        return await self._many(sql, tuple(args))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from routeiq_adapters._postgres import PostgresDatabase
+from routeiq_adapters._postgres import PostgresDatabase, PostgresRecordStore, row_count
 from routeiq_adapters.provider_objects._schema import COLUMNS, COMPONENT, TABLE, from_row, list_query, to_row
 from routeiq_core.errors import RouteIQError
 from routeiq_core.provider_objects import ObjectKind, ObjectStoreError, OwnedObject
 
 
-class PostgresObjectOwnershipStore:
+class PostgresObjectOwnershipStore(PostgresRecordStore[OwnedObject]):
     """The PostgreSQL adapter of the ``ObjectOwnershipStore`` port (a table in the key store's schema).
 
     Args:
@@ -28,7 +28,7 @@ class PostgresObjectOwnershipStore:
         min_size: int = 1,
         max_size: int = 4,
     ) -> None:
-        self._db = PostgresDatabase(
+        db = PostgresDatabase(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
@@ -37,7 +37,8 @@ class PostgresObjectOwnershipStore:
             error=lambda msg: ObjectStoreError(f"provider object store: {msg}"),
             passthrough=(RouteIQError,),
         )
-        self._table = table = f"{schema}.{TABLE}"
+        super().__init__(db, TABLE, from_row)
+        table = self._table
         marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS[2:])
         self._upsert = (
@@ -48,13 +49,6 @@ class PostgresObjectOwnershipStore:
         self._update = f"UPDATE {table} SET status = $1, body = $2 WHERE kind = $3 AND id = $4"
         self._delete = f"DELETE FROM {table} WHERE kind = $1 AND id = $2"
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(schema={self._db.schema!r})"
-
-    async def ensure_schema(self) -> None:
-        """Open the pool and create or migrate the schema."""
-        await self._db.ready()
-
     async def put(self, record: OwnedObject) -> None:
         """Store ``record`` (replacing the one of its kind and id)."""
         async with self._db.connection() as conn:
@@ -62,21 +56,19 @@ class PostgresObjectOwnershipStore:
 
     async def get(self, kind: ObjectKind, object_id: str) -> OwnedObject | None:
         """The record, if any."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(self._get, kind, object_id, timeout=self._db.timeout_s)
-        return None if row is None else from_row(tuple(row))
+        return await self._one(self._get, kind, object_id)
 
     async def update(self, kind: ObjectKind, object_id: str, *, status: str, body: bytes) -> bool:
         """Refresh an existing record's status and snapshot."""
         async with self._db.connection() as conn:
             done = await conn.execute(self._update, status, body, kind, object_id, timeout=self._db.timeout_s)
-        return _count(done) > 0
+        return row_count(done) > 0
 
     async def delete(self, kind: ObjectKind, object_id: str) -> bool:
         """Delete the record; whether there was one."""
         async with self._db.connection() as conn:
             done = await conn.execute(self._delete, kind, object_id, timeout=self._db.timeout_s)
-        return _count(done) > 0
+        return row_count(done) > 0
 
     async def list(
         self,
@@ -99,15 +91,4 @@ class PostgresObjectOwnershipStore:
             limit=limit,
             kind=kind,
         )
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(sql, *args, timeout=self._db.timeout_s)
-        return [from_row(tuple(row)) for row in rows]
-
-    async def close(self) -> None:
-        """Close the pool (a later call reopens it)."""
-        await self._db.close()
-
-
-def _count(status: str) -> int:
-    """The row count of a command status such as ``DELETE 1``."""
-    return int(status.rsplit(" ", 1)[-1])
+        return await self._many(sql, *args)

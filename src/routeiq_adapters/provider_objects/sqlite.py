@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase
+from routeiq_adapters._sqlite import SQLiteDatabase, SQLiteRecordStore
 from routeiq_adapters.provider_objects._schema import COLUMNS, COMPONENT, TABLE, from_row, list_query, to_row
 from routeiq_core.provider_objects import ObjectKind, ObjectStoreError, OwnedObject
 
@@ -18,7 +18,7 @@ _UPDATE = f"UPDATE {TABLE} SET status = ?, body = ? WHERE kind = ? AND id = ?"
 _DELETE = f"DELETE FROM {TABLE} WHERE kind = ? AND id = ?"
 
 
-class SQLiteObjectOwnershipStore:
+class SQLiteObjectOwnershipStore(SQLiteRecordStore[OwnedObject]):
     """The SQLite adapter of the ``ObjectOwnershipStore`` port.
 
     One connection on a worker thread, WAL mode so every worker of the machine reads what another
@@ -31,26 +31,22 @@ class SQLiteObjectOwnershipStore:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        self._db = SQLiteDatabase(
+        db = SQLiteDatabase(
             path,
             busy_timeout_s=busy_timeout_s,
             component=COMPONENT,
             error=lambda exc: ObjectStoreError(f"SQLite provider object store failed: {exc}"),
         )
-
-    async def ensure_schema(self) -> None:
-        """Open the file and create or migrate the schema."""
-        await self._db.ensure_schema()
+        super().__init__(db, from_row)
 
     async def put(self, record: OwnedObject) -> None:
         """Store ``record`` (replacing the one of its kind and id)."""
         row = to_row(record)
-        await self._db.run(lambda conn: conn.execute(_UPSERT, row))
+        await self._run(lambda conn: conn.execute(_UPSERT, row))
 
     async def get(self, kind: ObjectKind, object_id: str) -> OwnedObject | None:
         """The record, if any."""
-        row = await self._db.run(lambda conn: conn.execute(_GET, (kind, object_id)).fetchone())
-        return None if row is None else from_row(row)
+        return await self._one(_GET, (kind, object_id))
 
     async def update(self, kind: ObjectKind, object_id: str, *, status: str, body: bytes) -> bool:
         """Refresh an existing record's status and snapshot."""
@@ -58,7 +54,7 @@ class SQLiteObjectOwnershipStore:
         def update(conn: sqlite3.Connection) -> bool:
             return conn.execute(_UPDATE, (status, body, kind, object_id)).rowcount > 0
 
-        return await self._db.run(update)
+        return await self._run(update)
 
     async def delete(self, kind: ObjectKind, object_id: str) -> bool:
         """Delete the record; whether there was one."""
@@ -66,7 +62,7 @@ class SQLiteObjectOwnershipStore:
         def delete(conn: sqlite3.Connection) -> bool:
             return conn.execute(_DELETE, (kind, object_id)).rowcount > 0
 
-        return await self._db.run(delete)
+        return await self._run(delete)
 
     async def list(
         self,
@@ -89,9 +85,4 @@ class SQLiteObjectOwnershipStore:
             limit=limit,
             kind=kind,
         )
-        rows = await self._db.run(lambda conn: conn.execute(sql, args).fetchall())
-        return [from_row(row) for row in rows]
-
-    async def close(self) -> None:
-        """Close the connection (a later call reopens it)."""
-        await self._db.close()
+        return await self._many(sql, tuple(args))

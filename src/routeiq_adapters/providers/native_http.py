@@ -18,8 +18,9 @@ import aiohttp
 import msgspec
 
 from routeiq_adapters.providers.http_errors import error_from_event, error_from_status, is_retryable_status
+from routeiq_adapters.providers.http_pools import HttpPools, raise_unless_event_stream, transport_error
 from routeiq_core.catalog import Deployment
-from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.errors import UpstreamError
 from routeiq_core.native import NativeRequest
 from routeiq_core.providers import ProviderReply, Usage
 
@@ -48,10 +49,7 @@ class NativeHttpForwarder(abc.ABC):
     def __init__(
         self, *, pool_size: int = 256, dns_cache_ttl_s: int = 300, keepalive_s: float = 30.0
     ) -> None:
-        self._pool_size = pool_size
-        self._dns_cache_ttl_s = dns_cache_ttl_s
-        self._keepalive_s = keepalive_s
-        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._pools = HttpPools(pool_size=pool_size, dns_cache_ttl_s=dns_cache_ttl_s, keepalive_s=keepalive_s)
         self._encoder = msgspec.json.Encoder()
 
     @abc.abstractmethod
@@ -131,7 +129,7 @@ class NativeHttpForwarder(abc.ABC):
             raise self._transport_error(exc, deployment, timeout_s) from exc
         finished = False
         try:
-            await _raise_unless_event_stream(response, deployment)
+            await raise_unless_event_stream(response, deployment.id)
             buffer = b""
             async for chunk in response.content.iter_any():
                 buffer += chunk
@@ -158,10 +156,7 @@ class NativeHttpForwarder(abc.ABC):
 
     async def aclose(self) -> None:
         """Close every pool."""
-        sessions = tuple(self._sessions.values())
-        self._sessions.clear()
-        for session in sessions:
-            await session.close()
+        await self._pools.aclose()
 
     def _body(self, deployment: Deployment, request: NativeRequest, *, stream: bool) -> bytes:
         body: dict[str, Any] = request.body_for(deployment.id, self.upstream_model(deployment))
@@ -189,41 +184,12 @@ class NativeHttpForwarder(abc.ABC):
         return headers
 
     def _session(self, deployment: Deployment) -> aiohttp.ClientSession:
-        base = self.url(deployment)
-        session = self._sessions.get(base)
-        if session is None or session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._pool_size,
-                ttl_dns_cache=self._dns_cache_ttl_s,
-                keepalive_timeout=self._keepalive_s,
-            )
-            session = self._sessions[base] = aiohttp.ClientSession(connector=connector)
-        return session
+        return self._pools.session(self.url(deployment))
 
     def _transport_error(
         self, exc: BaseException, deployment: Deployment, timeout_s: float, *, streaming: bool = False
     ) -> UpstreamError:
-        name = deployment.id
-        if isinstance(exc, TimeoutError):
-            return UpstreamTimeoutError(
-                f"Deployment {name!r} did not answer within {timeout_s:g}s", deployment_id=name
-            )
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            return UpstreamError(
-                f"Cannot connect to deployment {name!r} at {self.url(deployment)}: {exc.os_error}. "
-                "Check its api_base and that the upstream is running.",
-                status_code=502,
-                retryable=True,
-                deployment_id=name,
-                code="upstream_unreachable",
-            )
-        what = "stream broke before it ended" if streaming else "connection failed"
-        return UpstreamError(
-            f"Deployment {name!r}: the {what} ({type(exc).__name__}: {exc}).",
-            status_code=502,
-            retryable=True,
-            deployment_id=name,
-        )
+        return transport_error(exc, deployment.id, self.url(deployment), timeout_s, streaming=streaming)
 
 
 def event_data(event: bytes) -> bytes:
@@ -255,16 +221,3 @@ def _raise_on_error_event(batch: bytes, deployment: Deployment) -> None:
                 code=flat.code,
             )
         raise error
-
-
-async def _raise_unless_event_stream(response: aiohttp.ClientResponse, deployment: Deployment) -> None:
-    if not 200 <= response.status < 300:
-        raise error_from_status(response.status, await response.read(), response.headers, deployment.id)
-    if response.content_type == "application/json":
-        body = await response.read()
-        raise error_from_event(body, deployment.id) or UpstreamError(
-            f"Deployment {deployment.id!r} answered a streaming request with plain JSON; "
-            "check that its upstream supports streaming.",
-            status_code=502,
-            deployment_id=deployment.id,
-        )

@@ -15,11 +15,12 @@ import aiohttp
 import msgspec
 
 from routeiq_adapters.providers.http_errors import error_from_event, error_from_status
+from routeiq_adapters.providers.http_pools import HttpPools, raise_unless_event_stream, transport_error
 from routeiq_adapters.providers.openai_media import form, stream_bytes
 from routeiq_adapters.providers.openai_objects import UpstreamRequest, object_request
 from routeiq_adapters.providers.openai_usage import answer_usage as _usage
 from routeiq_core.catalog import Deployment
-from routeiq_core.errors import UpstreamError, UpstreamTimeoutError
+from routeiq_core.errors import UpstreamError
 from routeiq_core.operations import BYTE_STREAMS, PROVIDER_OBJECTS, STREAMABLE, UPLOADS
 from routeiq_core.providers import Operation, ProviderReply
 from routeiq_core.sse import data_frame
@@ -57,10 +58,7 @@ class OpenAICompatibleProvider:
     def __init__(
         self, *, pool_size: int = 512, dns_cache_ttl_s: int = 300, keepalive_s: float = 30.0
     ) -> None:
-        self._pool_size = pool_size
-        self._dns_cache_ttl_s = dns_cache_ttl_s
-        self._keepalive_s = keepalive_s
-        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._pools = HttpPools(pool_size=pool_size, dns_cache_ttl_s=dns_cache_ttl_s, keepalive_s=keepalive_s)
         self._encoder = msgspec.json.Encoder()
 
     async def open(self, deployments: Iterable[Deployment]) -> None:
@@ -143,7 +141,7 @@ class OpenAICompatibleProvider:
             raise _transport_error(exc, deployment, timeout_s) from exc
         finished = False
         try:
-            await _raise_unless_event_stream(response, deployment)
+            await raise_unless_event_stream(response, deployment.id)
             splitter = _EventSplitter()
             async for chunk in response.content.iter_any():
                 # Every complete event of one read goes out as one piece: one send to the client.
@@ -171,22 +169,10 @@ class OpenAICompatibleProvider:
 
     async def aclose(self) -> None:
         """Close every pool."""
-        sessions = tuple(self._sessions.values())
-        self._sessions.clear()
-        for session in sessions:
-            await session.close()
+        await self._pools.aclose()
 
     def _session(self, deployment: Deployment) -> aiohttp.ClientSession:
-        base = _base(deployment)
-        session = self._sessions.get(base)
-        if session is None or session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._pool_size,
-                ttl_dns_cache=self._dns_cache_ttl_s,
-                keepalive_timeout=self._keepalive_s,
-            )
-            session = self._sessions[base] = aiohttp.ClientSession(connector=connector)
-        return session
+        return self._pools.session(_base(deployment))
 
     def _request(
         self, deployment: Deployment, operation: Operation, payload: dict[str, Any]
@@ -291,19 +277,6 @@ def _check_event(data: bytes, deployment: Deployment) -> None:
         ) from None
 
 
-async def _raise_unless_event_stream(response: aiohttp.ClientResponse, deployment: Deployment) -> None:
-    if not 200 <= response.status < 300:
-        raise error_from_status(response.status, await response.read(), response.headers, deployment.id)
-    if response.content_type == "application/json":
-        body = await response.read()
-        raise error_from_event(body, deployment.id) or UpstreamError(
-            f"Deployment {deployment.id!r} answered a streaming request with plain JSON; "
-            "check that its upstream supports streaming.",
-            status_code=502,
-            deployment_id=deployment.id,
-        )
-
-
 async def _drain(response: aiohttp.ClientResponse) -> None:
     """Read what follows ``[DONE]`` (the end of the chunked body) so the connection can be reused."""
     try:
@@ -337,30 +310,4 @@ def _headers(
 def _transport_error(
     exc: BaseException, deployment: Deployment, timeout_s: float, *, streaming: bool = False
 ) -> UpstreamError:
-    name = deployment.id
-    if isinstance(exc, TimeoutError):
-        return UpstreamTimeoutError(
-            f"Deployment {name!r} did not answer within {timeout_s:g}s", deployment_id=deployment.id
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamError(
-            f"Cannot connect to deployment {name!r} at {_base(deployment)}: {exc.os_error}. "
-            "Check its api_base and that the upstream is running.",
-            status_code=502,
-            retryable=True,
-            deployment_id=deployment.id,
-            code="upstream_unreachable",
-        )
-    if isinstance(exc, aiohttp.InvalidURL):
-        return UpstreamError(
-            f"Deployment {name!r} has an invalid api_base {_base(deployment)!r}; fix its configuration.",
-            status_code=502,
-            deployment_id=deployment.id,
-        )
-    what = "stream broke before it ended" if streaming else "connection failed"
-    return UpstreamError(
-        f"Deployment {name!r}: the {what} ({type(exc).__name__}: {exc}).",
-        status_code=502,
-        retryable=True,
-        deployment_id=deployment.id,
-    )
+    return transport_error(exc, deployment.id, _base(deployment), timeout_s, streaming=streaming)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from routeiq_adapters._postgres import PostgresDatabase
+from routeiq_adapters._postgres import PostgresDatabase, PostgresRecordStore, row_count
 from routeiq_adapters.responses._schema import COLUMNS, COMPONENT, TABLE, from_row, to_row
 from routeiq_core.errors import RouteIQError
 from routeiq_core.responses import ResponseStoreError, StoredResponse
 
 
-class PostgresResponseStore:
+class PostgresResponseStore(PostgresRecordStore[StoredResponse]):
     """The PostgreSQL adapter of the ``ResponseStore`` port (the table lives in the key store's schema).
 
     Args:
@@ -28,7 +28,7 @@ class PostgresResponseStore:
         min_size: int = 1,
         max_size: int = 4,
     ) -> None:
-        self._db = PostgresDatabase(
+        db = PostgresDatabase(
             dsn,
             schema=schema,
             timeout_s=timeout_s,
@@ -37,7 +37,8 @@ class PostgresResponseStore:
             error=lambda msg: ResponseStoreError(f"response store: {msg}"),
             passthrough=(RouteIQError,),
         )
-        table = f"{schema}.{TABLE}"
+        super().__init__(db, TABLE, from_row)
+        table = self._table
         marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS[1:])
         self._upsert = (
@@ -48,13 +49,6 @@ class PostgresResponseStore:
         self._delete = f"DELETE FROM {table} WHERE id = $1"
         self._prune = f"DELETE FROM {table} WHERE expires_at <= $1"
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(schema={self._db.schema!r})"
-
-    async def ensure_schema(self) -> None:
-        """Open the pool and create or migrate the schema."""
-        await self._db.ready()
-
     async def put(self, record: StoredResponse) -> None:
         """Store ``record`` (replacing one with its id)."""
         async with self._db.connection() as conn:
@@ -62,27 +56,16 @@ class PostgresResponseStore:
 
     async def get(self, response_id: str, now: float) -> StoredResponse | None:
         """The record, unless missing or expired."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(self._get, response_id, now, timeout=self._db.timeout_s)
-        return None if row is None else from_row(tuple(row))
+        return await self._one(self._get, response_id, now)
 
     async def delete(self, response_id: str) -> bool:
         """Delete the record; whether there was one."""
         async with self._db.connection() as conn:
             status = await conn.execute(self._delete, response_id, timeout=self._db.timeout_s)
-        return _count(status) > 0
+        return row_count(status) > 0
 
     async def prune(self, now: float) -> int:
         """Delete the expired records."""
         async with self._db.connection() as conn:
             status = await conn.execute(self._prune, now, timeout=self._db.timeout_s)
-        return _count(status)
-
-    async def close(self) -> None:
-        """Close the pool (a later call reopens it)."""
-        await self._db.close()
-
-
-def _count(status: str) -> int:
-    """The row count of a command status such as ``DELETE 3``."""
-    return int(status.rsplit(" ", 1)[-1])
+        return row_count(status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from routeiq_adapters._sqlite import SQLiteDatabase
+from routeiq_adapters._sqlite import SQLiteDatabase, SQLiteRecordStore
 from routeiq_adapters.responses._schema import COLUMNS, COMPONENT, TABLE, from_row, to_row
 from routeiq_core.responses import ResponseStoreError, StoredResponse
 
@@ -18,7 +18,7 @@ _DELETE = f"DELETE FROM {TABLE} WHERE id = ?"
 _PRUNE = f"DELETE FROM {TABLE} WHERE expires_at <= ?"
 
 
-class SQLiteResponseStore:
+class SQLiteResponseStore(SQLiteRecordStore[StoredResponse]):
     """The SQLite adapter of the ``ResponseStore`` port.
 
     One connection on a worker thread, WAL mode so every worker of the machine reads what another
@@ -31,26 +31,22 @@ class SQLiteResponseStore:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
-        self._db = SQLiteDatabase(
+        db = SQLiteDatabase(
             path,
             busy_timeout_s=busy_timeout_s,
             component=COMPONENT,
             error=lambda exc: ResponseStoreError(f"SQLite response store failed: {exc}"),
         )
-
-    async def ensure_schema(self) -> None:
-        """Open the file and create or migrate the schema."""
-        await self._db.ensure_schema()
+        super().__init__(db, from_row)
 
     async def put(self, record: StoredResponse) -> None:
         """Store ``record`` (replacing one with its id)."""
         row = to_row(record)
-        await self._db.run(lambda conn: conn.execute(_UPSERT, row))
+        await self._run(lambda conn: conn.execute(_UPSERT, row))
 
     async def get(self, response_id: str, now: float) -> StoredResponse | None:
         """The record, unless missing or expired."""
-        row = await self._db.run(lambda conn: conn.execute(_GET, (response_id, now)).fetchone())
-        return None if row is None else from_row(row)
+        return await self._one(_GET, (response_id, now))
 
     async def delete(self, response_id: str) -> bool:
         """Delete the record; whether there was one."""
@@ -58,12 +54,8 @@ class SQLiteResponseStore:
         def delete(conn: sqlite3.Connection) -> bool:
             return conn.execute(_DELETE, (response_id,)).rowcount > 0
 
-        return await self._db.run(delete)
+        return await self._run(delete)
 
     async def prune(self, now: float) -> int:
         """Delete the expired records."""
-        return await self._db.run(lambda conn: conn.execute(_PRUNE, (now,)).rowcount)
-
-    async def close(self) -> None:
-        """Close the connection (a later call reopens it)."""
-        await self._db.close()
+        return await self._run(lambda conn: conn.execute(_PRUNE, (now,)).rowcount)
