@@ -13,13 +13,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 import msgspec
 import numpy as np
 
 from routeiq_adapters.embeddings import EMBEDDER_NAMES, MINILM, embedder_loaders, ready_embedder
 from routeiq_adapters.vector import FaissVectorIndex, faiss_index_factory
+from routeiq_app.cli_plot import plot_report
 from routeiq_core.errors import RouteIQError
 from routeiq_core.routing.learned import (
     DEFAULT_MARGIN,
@@ -40,25 +41,49 @@ from routeiq_core.routing.learned import (
     train_auto,
     train_routing_model,
 )
+from routeiq_core.routing.learned.progress import Step
 
 EXIT_BAD_INPUT = 2
 Command = Callable[[argparse.Namespace], int]
 
 
 class Progress:
-    """Plain-text progress on stderr: elapsed time and the current step."""
+    """Progress on stderr: the elapsed time and the current step; a bar with its ETA on a terminal.
 
-    def __init__(self, label: str, enabled: bool = True) -> None:
+    A counted step (:class:`~routeiq_core.routing.learned.progress.Step`) redraws one line on a TTY
+    (``[####......] 40% 400/1000 ETA 12s``) until it is done; elsewhere every message is a line.
+    """
+
+    def __init__(self, label: str, enabled: bool = True, stream: TextIO | None = None) -> None:
         self.label, self.enabled, self.started = label, enabled, time.monotonic()
+        self._stream = stream
+        self._drawing = False
 
     def __call__(self, message: str) -> None:
-        """Print ``message`` with the elapsed time."""
-        if self.enabled:
-            print(
-                f"[{self.label} {time.monotonic() - self.started:7.1f}s] {message}",
-                file=sys.stderr,
-                flush=True,
-            )
+        """Show ``message`` with the elapsed time."""
+        if not self.enabled:
+            return
+        out = self._stream or sys.stderr
+        prefix = f"[{self.label} {time.monotonic() - self.started:7.1f}s]"
+        if isinstance(message, Step) and out.isatty():
+            out.write(f"\r{prefix} {bar(message)}\x1b[K")
+            self._drawing = message.done < message.total
+            if not self._drawing:
+                out.write("\n")
+            out.flush()
+            return
+        if self._drawing:
+            out.write("\n")
+            self._drawing = False
+        print(f"{prefix} {message}", file=out, flush=True)
+
+
+def bar(step: Step, width: int = 24) -> str:
+    """``what [#####.....] 45% 450/1000 ETA 12s``."""
+    share = step.done / step.total if step.total else 1.0
+    filled = round(share * width)
+    eta = f" ETA {step.eta_s:.0f}s" if step.eta_s is not None and step.done < step.total else ""
+    return f"{step.what} [{'#' * filled}{'.' * (width - filled)}] {share:4.0%} {step.done}/{step.total}{eta}"
 
 
 def _guarded(command: Command) -> Command:
@@ -274,7 +299,8 @@ def eval_command(args: argparse.Namespace) -> int:
     if args.predictions:
         _write_predictions(Path(args.predictions), table.ids, table.models, rows)
     if args.plot:
-        plot_report(report, Path(args.plot))
+        strategy = args.strategy or (f"router {Path(args.router).name}" if args.router else "")
+        plot_report(report, Path(args.plot), strategy)
     return 0
 
 
@@ -330,34 +356,6 @@ def format_report(report: EvaluationReport) -> str:
     if any("n/r" in line for line in lines[3:]):
         lines.append("n/r: never reached (the curve does not reach the target quality or share)")
     return "\n".join(lines)
-
-
-def plot_report(report: EvaluationReport, path: Path) -> None:
-    """Draw the strong-share curves (two models) or the cost-quality hulls (more) to a PNG."""
-    import matplotlib  # only `--plot` needs it
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    two_models = len(report.models) == 2
-    for router in report.routers:
-        curve = router.strong_share_curve if two_models else router.cost_quality_curve
-        if curve:
-            xs, ys = zip(*curve, strict=True)
-            ax.plot(xs, ys, label=router.name)
-    if not two_models:
-        for single in report.singles:
-            ax.scatter([single.cost], [single.quality], marker="x")
-            ax.annotate(single.model, (single.cost, single.quality), fontsize=7)
-        ax.set_xscale("log")
-    ax.set_xlabel("share of strong-model calls" if two_models else "mean cost per prompt (USD)")
-    ax.set_ylabel("mean quality")
-    ax.set_title(report.table)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def route_command(args: argparse.Namespace) -> int:

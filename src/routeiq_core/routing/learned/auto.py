@@ -37,6 +37,7 @@ from routeiq_core.routing.learned.features import (
     prompt_features,
 )
 from routeiq_core.routing.learned.pipeline import RoutingModel
+from routeiq_core.routing.learned.progress import step
 from routeiq_core.routing.learned.router import TrainingData
 from routeiq_core.routing.learned.selection import (
     BASELINE,
@@ -138,10 +139,7 @@ def inner_scores(
             scores[cand.name].append(value)
             seconds[cand.name] += time.monotonic() - began
             done += 1
-            eta = (time.monotonic() - started) / done * (total - done)
-            report(
-                f"inner fold {number}/{len(splits)}: {cand.name} {value:.4f} ({done}/{total}, ETA {eta:.0f}s)"
-            )
+            report(step(f"inner fold {number}/{len(splits)}: {cand.name} {value:.4f}", done, total, started))
     return scores, seconds
 
 

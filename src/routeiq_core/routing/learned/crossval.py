@@ -8,6 +8,7 @@ sentence-transformers model, an embeddings API) embeds the whole table once inst
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ from routeiq_core.routing.learned.best_per_task import train_best_per_task, true
 from routeiq_core.routing.learned.data import IntArray, RoutingTable, k_fold, train_test_split
 from routeiq_core.routing.learned.embedding import Embedder, F32Array, HashingEmbedder, HashingEmbedderConfig
 from routeiq_core.routing.learned.evaluate import FloatArray
+from routeiq_core.routing.learned.progress import step
 from routeiq_core.routing.learned.report import (
     EvaluationReport,
     RouterReport,
@@ -116,8 +118,16 @@ def evaluate_kinds(
     per_fold: dict[str, list[Samples]] = {}
     pooled: dict[str, list[FloatArray]] = {}
     test_order: list[IntArray] = []
+    began = time.monotonic()
     for number, (train_rows, test_rows) in enumerate(splits, start=1):
-        report(f"fold {number}/{len(splits)}: {len(train_rows)} training, {len(test_rows)} test prompts")
+        report(
+            step(
+                f"fold {number}: {len(train_rows)} training, {len(test_rows)} test prompts",
+                number - 1,
+                len(splits),
+                began,
+            )
+        )
         train_data, test_data = _fold_data(table, (train_rows, test_rows), embedder_config, embedded)
         predictions = _fold_predictions(train_data, test_data, kinds, index_factory, seed, report)
         scores, costs = table.scores[test_rows], table.costs[test_rows]

@@ -19,6 +19,7 @@ from routeiq_core.routing.learned.linear import train_linear
 from routeiq_core.routing.learned.matrix_factorization import train_matrix_factorization
 from routeiq_core.routing.learned.mlp import train_mlp
 from routeiq_core.routing.learned.pipeline import RoutingModel
+from routeiq_core.routing.learned.progress import step
 from routeiq_core.routing.learned.router import QualityRouter, TrainingData
 from routeiq_core.routing.learned.threshold import calibrate_threshold
 from routeiq_core.routing.learned.vector_index import IndexFactory, numpy_index_factory
@@ -76,9 +77,7 @@ def embed_all(
     began = time.monotonic()
     for start in range(0, len(texts), chunk):
         parts.append(embedder.embed(texts[start : start + chunk]))
-        done = min(start + chunk, len(texts))
-        eta = (time.monotonic() - began) / done * (len(texts) - done)
-        progress(f"embedded {done}/{len(texts)} prompts ({100 * done // len(texts)}%, ETA {eta:.0f}s)")
+        progress(step("embedding prompts", min(start + chunk, len(texts)), len(texts), began))
     return np.vstack(parts)
 
 
