@@ -32,7 +32,7 @@ def test_train_auto_selects_saves_the_report_and_routes(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # per-step ETA lines are for terminals
     status = routeiq(
         "train", "--strategy", "auto", "--data", str(small_slice), "--out", str(out),
-        "--dim", "128", "--inner-folds", "2", "--index", "numpy",
+        "--dim", "128", "--inner-folds", "2", "--index", "numpy", "--limit", "300",
     )  # fmt: skip
     assert status == 0
     captured = capsys.readouterr()
