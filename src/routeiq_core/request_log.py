@@ -342,6 +342,14 @@ def answer_id(body: bytes) -> str | None:
     return found if found is not None and len(found) <= MAX_RESPONSE_ID_CHARS else None
 
 
+def frame_answer_id(frame: bytes) -> str | None:
+    """The answer ``id`` a stream's first SSE frame carries (``data: {"id": "chatcmpl-…", …}``)."""
+    if not frame.startswith(b"data: {"):
+        return None
+    leading = _LEADING_ID.match(frame[6:326])
+    return leading.group(1).decode() if leading is not None else None
+
+
 REDACT_MARGIN_CHARS = 256
 """How far past ``max_body_chars`` a body is read before redacting it (then cut to the limit)."""
 

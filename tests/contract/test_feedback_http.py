@@ -7,6 +7,7 @@ name the field; the evaluator plugin's scores land in the same store, joined to 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,6 +86,19 @@ def test_a_key_scores_its_own_call_by_request_id_and_by_answer_id(http: httpx.Cl
 
     mine = http.get("/admin/feedback", params={"source": "client"}, headers=bearer(key)).json()["records"]
     assert {f["request_id"] for f in mine} == {request_id, second.headers["x-request-id"]}
+
+
+def test_a_streamed_call_is_scored_by_the_id_its_chunks_carry(http: httpx.Client) -> None:
+    key = issue(http)
+    with http.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True}, headers=bearer(key)) as r:
+        assert r.status_code == 200
+        lines = list(r.iter_lines())
+        request_id = r.headers["x-request-id"]
+    first = next(line for line in lines if line.startswith("data: {"))
+    chunk_id = json.loads(first.removeprefix("data: "))["id"]
+    fed = http.post("/v1/feedback", json={"response_id": chunk_id, "score": 0.5}, headers=bearer(key))
+    assert fed.status_code == 201, fed.text
+    assert fed.json()["request_id"] == request_id
 
 
 def test_another_keys_call_is_not_found_but_the_admin_may_score_it(http: httpx.Client) -> None:

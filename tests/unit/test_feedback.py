@@ -11,7 +11,7 @@ from routeiq_adapters.request_log import InMemoryRequestLog
 from routeiq_core.access import Principal
 from routeiq_core.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from routeiq_core.feedback import FeedbackQuery, FeedbackService, FeedbackSubmission
-from routeiq_core.request_log import RequestRecord, answer_id
+from routeiq_core.request_log import RequestRecord, answer_id, frame_answer_id
 
 pytestmark = pytest.mark.anyio
 ALICE = Principal(kind="virtual_key", role="member", key_id="k-alice", team="red")
@@ -135,3 +135,10 @@ def test_answer_id_reads_the_id_of_json_answers_only() -> None:
     assert answer_id(b'{"id": 5}') is None
     assert answer_id(b'{"id":"' + b"x" * 300 + b'"}') is None
     assert answer_id(b'{"id":"broken') is None
+
+
+def test_frame_answer_id_reads_the_first_chunk_of_a_stream() -> None:
+    assert frame_answer_id(b'data: {"id":"chatcmpl-9","object":"chat.completion.chunk"}\n\n') == "chatcmpl-9"
+    assert frame_answer_id(b'event: message_start\ndata: {"type":"message_start"}\n\n') is None
+    assert frame_answer_id(b"data: [DONE]\n\n") is None
+    assert frame_answer_id(b'data: {"object":"x","id":"later"}\n\n') is None

@@ -41,7 +41,7 @@ from routeiq_core.gateway.streaming import close_quietly
 from routeiq_core.operations import BYTE_STREAMS, SIZED_ANSWERS
 from routeiq_core.plugins import PluginManager, ShortCircuit
 from routeiq_core.providers import Operation
-from routeiq_core.request_log import RequestJournal
+from routeiq_core.request_log import RequestJournal, frame_answer_id
 from routeiq_core.sse import DONE
 from routeiq_core.surfaces import LIBRARY_SURFACE
 from routeiq_core.tracing import NOOP_TRACER, Tracer
@@ -249,6 +249,8 @@ class CallService:
         before_call = functools.partial(plugins.before_call, ctx) if plugins is not None else None
         opened = await self._gateway.open_stream(ctx, before_call)
         ctx.first_chunk_at = self._clock()
+        if self._journal is not None and ctx.response_id is None and opened.first_frame is not None:
+            ctx.response_id = frame_answer_id(opened.first_frame)  # feedback may name the call by it
         ctx.route = opened.route
         if plugins is None or ctx.operation in BYTE_STREAMS:  # plugins' stream hooks read SSE, not audio
             frames = opened.frames

@@ -184,7 +184,7 @@ class Gateway:
             await close_quietly(frames)
             end()
 
-        stream = GatewayStream(route=route, frames=relayed, aclose=aclose)
+        stream = GatewayStream(route=route, frames=relayed, aclose=aclose, first_frame=first)
         return stream
 
     def record_usage(self, route: RouteDecision, usage: Usage, operation: Operation) -> None:

@@ -34,6 +34,8 @@ class GatewayStream(msgspec.Struct, kw_only=True):
     usage: Usage | None = None
     events: int = 0
     """How many SSE events were relayed so far (a cut stream's usage is estimated from it)."""
+    first_frame: bytes | None = None
+    """The stream's first frame as the upstream sent it (its answer id is read off it)."""
 
 
 IMAGE_PART_TOKENS = 1_500
