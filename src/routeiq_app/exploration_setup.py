@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import inspect
+import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from routeiq_core.gateway import Gateway
 from routeiq_core.guardrails.chat_text import response_texts
 from routeiq_core.guardrails.evaluator import Evaluator, HeuristicEvaluator, LLMJudgeEvaluator
 from routeiq_core.providers import ProviderClient
+
+logger = logging.getLogger("routeiq.routing")
 
 
 def explorer(
@@ -104,6 +106,18 @@ async def run_explorer(explorer: Explorer | None) -> AsyncIterator[Explorer | No
     try:
         yield explorer
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_background(task, "exploration")
+
+
+async def stop_background(task: asyncio.Task[None], what: str) -> None:
+    """Cancel a background task at shutdown; a failure it ended with is logged, never re-raised.
+
+    A failed background task must not keep the worker from stopping.
+    """
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        logger.exception("the %s task had failed", what)

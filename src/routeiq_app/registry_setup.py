@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from routeiq_adapters.artifacts import FilesystemArtifactRegistry, S3ArtifactRegistry
+from routeiq_app.exploration_setup import stop_background
 from routeiq_app.model_routing import ModelRouting
 from routeiq_app.settings import Settings
 from routeiq_app.settings.registry import RouterRegistrySettings
@@ -96,7 +96,4 @@ async def run_promotion_watcher(
         yield watcher
     finally:
         for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_background(task, "router registry")

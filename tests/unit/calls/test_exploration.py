@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Mapping
 from typing import Any, cast
@@ -9,6 +10,7 @@ from typing import Any, cast
 import anyio
 import pytest
 
+from routeiq_app.exploration_setup import stop_background
 from routeiq_core.calls import RoutedName
 from routeiq_core.calls.exploration import DatasetRow, ExplorationConfig, Explorer
 from routeiq_core.calls.routed import RoutedModels
@@ -124,3 +126,15 @@ async def test_a_canary_arm_records_its_propensity_and_a_full_queue_skips() -> N
     for i in range(3):
         explorer.observe(answered(f"r{i}"), b"{}")
     assert explorer.skipped == 2
+
+
+async def test_a_background_task_that_failed_does_not_keep_the_worker_from_stopping() -> None:
+    async def broken() -> None:
+        raise RuntimeError("the explorer crashed")
+
+    task = asyncio.create_task(broken())
+    await asyncio.sleep(0)
+    await stop_background(task, "exploration")  # logged, not raised
+    running = asyncio.create_task(asyncio.sleep(60))
+    await stop_background(running, "exploration")
+    assert running.cancelled()
