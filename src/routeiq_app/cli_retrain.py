@@ -25,7 +25,13 @@ from routeiq_app.settings.loader import load_settings_with_notices
 from routeiq_app.settings.schema import CONFIG_ENV
 from routeiq_core import __version__
 from routeiq_core.errors import ConfigurationError
-from routeiq_core.routing.learned.artifact_registry import ArtifactRegistry, ArtifactVersion, Canary, Lineage
+from routeiq_core.routing.learned.artifact_registry import (
+    ArtifactRegistry,
+    ArtifactVersion,
+    Canary,
+    DataSource,
+    Lineage,
+)
 
 MIN_ROWS = 20
 
@@ -56,7 +62,8 @@ def retrain_command(args: argparse.Namespace) -> int:
     dataset = JsonlRoutingDataset(settings.routing.exploration.dataset_dir)
     collected = dataset.path(args.routed)
     tables = [path for path in (collected, *args.seed) if path.is_file()]
-    rows = sum(_rows(path) for path in tables)
+    sources = [cli_routers.data_source(path) for path in tables]  # each table read (and hashed) once
+    rows = sum(source.rows for source in sources)
     if rows < args.min_rows:
         raise ConfigurationError(
             [f"{rows} rows to train on ({collected}, --seed); need {args.min_rows}: explore longer"]
@@ -71,7 +78,7 @@ def retrain_command(args: argparse.Namespace) -> int:
         trained = _train(combined, artifact, args.strategy, args.seed_value)
         if trained != 0:
             return trained
-        version = anyio.run(_publish, registry, name, artifact, tables, rows, args)
+        version = anyio.run(_publish, registry, name, artifact, sources, rows, args)
     print(f"{name}: published v{version.version} from {rows} rows ({', '.join(map(str, tables))})")
     if args.canary is not None:
         print(f"{name}: canary v{version.version} on {args.canary:.0%} of calls")
@@ -82,18 +89,18 @@ async def _publish(
     registry: ArtifactRegistry,
     name: str,
     artifact: Path,
-    tables: list[Path],
+    sources: list[DataSource],
     rows: int,
     args: argparse.Namespace,
 ) -> ArtifactVersion:
     promoted = await registry.promoted(name)
     lineage = Lineage(
-        data=tuple(cli_routers.data_source(path) for path in tables),
+        data=tuple(sources),
         code_version=__version__,
         parameters={"strategy": args.strategy, "seed": args.seed_value, "rows": rows},
         parent=promoted.version if promoted is not None else None,
     )
-    report = {"rows": rows, "tables": [str(path) for path in tables], "strategy": args.strategy}
+    report = {"rows": rows, "tables": [source.path for source in sources], "strategy": args.strategy}
     version = await registry.publish(name, artifact, report=report, lineage=lineage)
     if args.canary is not None:
         if promoted is None:
@@ -130,10 +137,3 @@ def _registry_name(settings: Settings, routed: str) -> str:
             [f"routing.routers: no routed name {routed!r} with a registry_name (retrain publishes there)"]
         )
     return entry.registry_name
-
-
-def _rows(path: Path) -> int:
-    try:
-        return sum(1 for line in path.read_bytes().splitlines() if line.strip())
-    except OSError as exc:
-        raise ConfigurationError([f"cannot read {path}: {exc}"]) from None

@@ -196,12 +196,16 @@ async def _canary(args: argparse.Namespace, registry: ArtifactRegistry) -> Any:
 
 
 def data_source(path: Path) -> DataSource:
-    """A table's lineage entry: its path, SHA-256 and line count."""
+    """A table's lineage entry: its path, SHA-256 and row count (its non-empty lines)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigurationError([f"--data: cannot read {path}: {exc}"]) from None
-    return DataSource(path=str(path), sha256=hashlib.sha256(data).hexdigest(), rows=data.count(b"\n"))
+    return DataSource(
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        rows=sum(1 for line in data.split(b"\n") if line.strip()),
+    )
 
 
 def _param(text: str) -> tuple[str, Any]:

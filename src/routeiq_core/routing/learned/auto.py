@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 import numpy as np
@@ -37,7 +37,7 @@ from routeiq_core.routing.learned.features import (
     prompt_features,
 )
 from routeiq_core.routing.learned.pipeline import RoutingModel
-from routeiq_core.routing.learned.progress import step
+from routeiq_core.routing.learned.progress import Progress, step
 from routeiq_core.routing.learned.router import TrainingData
 from routeiq_core.routing.learned.selection import (
     BASELINE,
@@ -50,8 +50,6 @@ from routeiq_core.routing.learned.selection import (
 )
 from routeiq_core.routing.learned.train import embed_all, train_router
 from routeiq_core.routing.learned.vector_index import IndexFactory, numpy_index_factory
-
-Progress = Callable[[str], None]
 
 
 class _Inputs:

@@ -17,7 +17,7 @@ from routeiq_core.routing.learned.best_per_task import train_best_per_task, true
 from routeiq_core.routing.learned.data import IntArray, RoutingTable, k_fold, train_test_split
 from routeiq_core.routing.learned.embedding import Embedder, F32Array, HashingEmbedder, HashingEmbedderConfig
 from routeiq_core.routing.learned.evaluate import FloatArray
-from routeiq_core.routing.learned.progress import step
+from routeiq_core.routing.learned.progress import Progress, step
 from routeiq_core.routing.learned.report import (
     EvaluationReport,
     RouterReport,
@@ -34,7 +34,6 @@ from routeiq_core.routing.learned.router import TrainingData
 from routeiq_core.routing.learned.train import canonical_kind, embed_all, train_router, training_data
 from routeiq_core.routing.learned.vector_index import IndexFactory, numpy_index_factory
 
-Progress = Callable[[str], None]
 PredictionSink = Callable[[str, IntArray, FloatArray], None]
 
 

@@ -19,13 +19,12 @@ from routeiq_core.routing.learned.linear import train_linear
 from routeiq_core.routing.learned.matrix_factorization import train_matrix_factorization
 from routeiq_core.routing.learned.mlp import train_mlp
 from routeiq_core.routing.learned.pipeline import RoutingModel
-from routeiq_core.routing.learned.progress import step
+from routeiq_core.routing.learned.progress import Progress, step
 from routeiq_core.routing.learned.router import QualityRouter, TrainingData
 from routeiq_core.routing.learned.threshold import calibrate_threshold
 from routeiq_core.routing.learned.vector_index import IndexFactory, numpy_index_factory
 
 Trainer = Callable[..., QualityRouter]
-Progress = Callable[[str], None]
 TRAINABLE_KINDS = ("best_per_task", "elo", "knn", "linear", "matrix_factorization", "mlp", "threshold")
 ALIASES = MappingProxyType({"mf": "matrix_factorization", "bpt": "best_per_task"})
 
